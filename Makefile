@@ -1,0 +1,55 @@
+# Two commands for a fresh machine:  `make run`  and  `make test`.
+# The virtual environment lives in a cache keyed by everything that decides its contents
+# (pyproject.toml, TORCH_SPEC, EXTRAS, Python version); `.venv` is a symlink to it, so a fresh
+# clone (CI) reuses an unchanged environment instead of reinstalling gigabytes.
+PYTHON     ?= python3
+# CPU build from the local wheel; GPU users: make run TORCH_SPEC="torch==2.13.0" EXTRAS=...,gpu
+TORCH_SPEC ?= torch==2.13.0
+EXTRAS     ?= llamacpp,llm-small,llm-default,test
+VENV_CACHE ?= $(HOME)/.cache/shopassist/venvs
+HOST       ?= 127.0.0.1
+PORT       ?= 7860
+PYTEST_ARGS ?=
+
+ENV_KEY := $(shell (cat pyproject.toml; echo "$(TORCH_SPEC) $(EXTRAS)"; $(PYTHON) -V) | sha256sum | cut -c1-16)
+VENV_DIR := $(VENV_CACHE)/$(ENV_KEY)
+VENV := .venv
+BIN := $(VENV)/bin
+
+export GRADIO_ANALYTICS_ENABLED := False
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: run test venv demo chromium bench clean-venv
+
+$(VENV_DIR)/.complete:
+	@echo ">> creating environment $(VENV_DIR) (first time only; later runs reuse it)"
+	rm -rf $(VENV_DIR) && mkdir -p $(VENV_CACHE)
+	$(PYTHON) -m venv $(VENV_DIR)
+	$(VENV_DIR)/bin/pip install -q --upgrade pip setuptools wheel
+	$(VENV_DIR)/bin/pip install -q "$(TORCH_SPEC)"
+	$(VENV_DIR)/bin/pip install -q ".[$(EXTRAS)]"
+	$(VENV_DIR)/bin/pip uninstall -q -y shopassist
+	touch $@
+
+venv: $(VENV_DIR)/.complete
+	@ln -sfn $(VENV_DIR) $(VENV)
+	@$(BIN)/pip install -q --no-deps --no-build-isolation -e . >/dev/null
+
+# Debian's chromium for the browser test (no browser download by Playwright).
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+	  || echo ">> could not install chromium; browser tests will be skipped"
+
+run: venv
+	$(BIN)/shopassist serve --host $(HOST) --port $(PORT)
+
+test: venv chromium
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: venv
+	$(BIN)/python benchmarks/run_all.py
+
+clean-venv:
+	rm -rf $(VENV_DIR) $(VENV)

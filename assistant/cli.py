@@ -1,0 +1,68 @@
+"""`shopassist` console script: argparse, one module per command group in assistant/commands/.
+
+Each command module exposes `register(subparsers)` and must not import heavy libraries at import
+time (torch, chromadb, gradio, transformers ...): do that inside the handler, so `--help` is instant.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Command modules, in the order they appear in --help. Each registers one or more subcommands.
+COMMAND_MODULES = (
+    "catalog", "search",          # retrieval (catalog import, hybrid search)
+    "events", "recommend", "train", "evaluate", "user",  # ranking
+    "parse", "chat", "model",     # assistant
+    "serve",                      # Gradio app
+)
+
+
+class CLIError(Exception):
+    """A user-facing error: printed without a traceback, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="shopassist",
+        description="Offline LLM shopping assistant with real-time personalised recommendations.",
+    )
+    parser.add_argument("--home", help="data directory (env SHOPASSIST_HOME, default ./.shopassist)")
+    parser.add_argument("--chroma-url", help="Chroma server URL (env SHOPASSIST_CHROMA_URL); default embedded")
+    parser.add_argument("--embedder", choices=["minilm", "hashing"], help="sentence embedder (default minilm)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"assistant.commands.{name}")
+        except ModuleNotFoundError as exc:  # a command group not written yet
+            if exc.name == f"assistant.commands.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def settings_from_args(args):
+    from assistant.settings import Settings
+
+    return Settings.from_env(home=args.home, chroma_url=args.chroma_url, embedder=args.embedder)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except CLIError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
