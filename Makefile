@@ -11,7 +11,8 @@ HOST       ?= 127.0.0.1
 PORT       ?= 7860
 PYTEST_ARGS ?=
 
-ENV_KEY := $(shell (cat pyproject.toml; echo "$(TORCH_SPEC) $(EXTRAS)"; $(PYTHON) -V) | sha256sum | cut -c1-16)
+# Key = the dependency lists only (editing markers, scripts or metadata reuses the environment).
+ENV_KEY := $(shell $(PYTHON) -c 'import tomllib,json;p=tomllib.load(open("pyproject.toml","rb"))["project"];print(json.dumps([p["dependencies"],p["optional-dependencies"]],sort_keys=True))' | (cat; echo "$(TORCH_SPEC) $(EXTRAS)"; $(PYTHON) -V) | sha256sum | cut -c1-16)
 VENV_DIR := $(VENV_CACHE)/$(ENV_KEY)
 VENV := .venv
 BIN := $(VENV)/bin
