@@ -1,0 +1,51 @@
+"""`shopassist serve`: prepare the Engine (first run: demo catalog, shoppers, models) and launch the app.
+
+Only argparse at import time; gradio and the Engine are imported inside the handler.
+"""
+from __future__ import annotations
+
+import os
+
+
+def register(sub) -> None:
+    p = sub.add_parser("serve", help="run the web app (shopper chat, merchant lab, HTTP API)",
+                       description="Start the Gradio app. Binds 127.0.0.1 unless --host says otherwise.")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="interface to bind (default 127.0.0.1; 0.0.0.0 exposes it on the network)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--catalog", help="catalog selected when the page opens (default: the demo catalog)")
+    p.add_argument("--llm", choices=["qwen-1.5b", "qwen-0.5b", "none", "auto"],
+                   help="intent LLM (env SHOPASSIST_LLM; default qwen-1.5b; none = rules only)")
+    p.set_defaults(func=run)
+
+
+def build(settings, *, progress=print):
+    """Engine + prepared stores + Blocks (shared by `serve`, app.py and the tests)."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    from assistant.engine import Engine
+    from assistant.ui import build_app
+
+    engine = Engine(settings)
+    progress("Preparing ShopAssist (the first run imports the demo catalog, loads the demo shoppers "
+             "and trains the recommenders; this takes a few minutes once, later starts are quick) ...")
+    engine.prepare(progress=progress)
+    return engine, build_app(engine)
+
+
+def run(args) -> int:
+    from assistant.cli import CLIError, settings_from_args
+
+    if not 0 < args.port < 65536:
+        raise CLIError(f"Expected --port between 1 and 65535, got {args.port}")
+    settings = settings_from_args(args)
+    overrides = {k: v for k, v in (("llm", args.llm), ("default_catalog", args.catalog)) if v}
+    if overrides:
+        settings = settings.with_(**overrides)
+    engine, demo = build(settings)
+    if args.catalog and args.catalog not in engine.catalogs():
+        raise CLIError(f"Unknown catalog {args.catalog!r}; available: {', '.join(engine.catalogs())}")
+    from assistant.ui import launch
+
+    print(f"ShopAssist on http://{args.host}:{args.port}  (Ctrl+C to stop; API docs at /?view=api)")
+    launch(demo, host=args.host, port=args.port)
+    return 0

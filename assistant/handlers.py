@@ -1,0 +1,408 @@
+"""Plain handler functions behind the Gradio app: Engine in, JSON / HTML out.
+
+Nothing here imports gradio (or anything heavy), so every function can be unit-tested with a small
+fake engine and `shopassist --help` stays instant. `assistant/ui.py` only wires these to
+components and turns `UserError` into `gr.Error`.
+
+Two groups:
+- `api_*`: the public HTTP API (`/chat`, `/recommend`, `/event`, `/search`); argument checks that
+  belong to the HTTP surface (empty message, k range, filters as a JSON string) happen here, the
+  rest (unknown item, unknown event type, unknown catalog) in the Engine, which raises UserError.
+- UI helpers: product cards, the shopper selector, chat streaming, card actions, the merchant lab.
+"""
+from __future__ import annotations
+
+import html
+import json
+import math
+import uuid
+from typing import Any, Callable, Iterable, Iterator
+
+from assistant.errors import UserError
+
+MAX_K = 100                 # the Engine's own bound; checked here too so the message is the same
+MAX_MESSAGE_CHARS = 2000    # longer chat messages are refused, not truncated silently
+NEW_SHOPPER = "__new__"     # dropdown value meaning "generate a fresh anonymous shopper id"
+ANON_PREFIX = "anon-"
+
+# Card buttons -> (event type, value) recorded through Engine.record_event.
+# "Like" records a "click" (interest, weight 1 in ranking/events.py), not a "rating": ranking treats
+# a rating as a review of something the shopper owns (OWNED_TYPES), which would mark a merely liked
+# item as bought and drop it from the recommendations. Documented in docs/APP.md.
+CARD_ACTIONS: dict[str, tuple[str, float | None]] = {
+    "view": ("view", None),
+    "like": ("click", None),
+    "cart": ("cart", None),
+    "buy": ("purchase", None),
+}
+CARD_BUTTONS = (("view", "View"), ("like", "Like"), ("cart", "Add to cart"), ("buy", "Buy"))
+ACTION_PAST = {"view": "Viewed", "like": "Liked", "cart": "Added to cart", "buy": "Bought"}
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹"}
+
+
+# ------------------------------------------------------------------------------ argument checks
+def check_k(k: Any, name: str = "k") -> int:
+    """An int in 1..MAX_K (floats like 5.0 from JSON clients are accepted, 5.5 is not)."""
+    if isinstance(k, bool):
+        raise UserError(f"Expected {name} to be an integer between 1 and {MAX_K}, got {k!r}")
+    if isinstance(k, float) and k.is_integer():
+        k = int(k)
+    if isinstance(k, str) and k.strip().lstrip("-").isdigit():
+        k = int(k.strip())
+    if not isinstance(k, int):
+        raise UserError(f"Expected {name} to be an integer between 1 and {MAX_K}, got {k!r}")
+    if not 1 <= k <= MAX_K:
+        raise UserError(f"Expected {name} to be an integer between 1 and {MAX_K}, got {k}")
+    return k
+
+
+def check_text(value: Any, name: str, *, required: bool = True, max_chars: int = 500) -> str | None:
+    """A stripped string; None/"" is an error when required, else None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise UserError(f"Expected a non-empty {name}, got {value!r}")
+        return None
+    if not isinstance(value, str):
+        raise UserError(f"Expected {name} to be a string, got {type(value).__name__}")
+    value = value.strip()
+    if len(value) > max_chars:
+        raise UserError(f"Expected {name} of at most {max_chars} characters, got {len(value)}")
+    return value
+
+
+FILTER_KEYS = ("min_price", "max_price", "category", "brand", "must_have", "exclude")
+
+
+def parse_filters(filters: Any) -> dict | None:
+    """Filters as a dict or a JSON object string ("" / None / {} = no filters)."""
+    if filters is None:
+        return None
+    if isinstance(filters, str):
+        if not filters.strip():
+            return None
+        try:
+            filters = json.loads(filters)
+        except json.JSONDecodeError as exc:
+            raise UserError(
+                f"Expected filters as a JSON object such as {{\"max_price\": 20}}, "
+                f"got malformed JSON ({exc.msg} at character {exc.pos})") from None
+    if not isinstance(filters, dict):
+        raise UserError(f"Expected filters to be a JSON object, got {type(filters).__name__}")
+    unknown = sorted(set(filters) - set(FILTER_KEYS))
+    if unknown:
+        raise UserError(f"Unknown filter {', '.join(map(repr, unknown))}; "
+                        f"accepted: {', '.join(FILTER_KEYS)}")
+    return filters or None
+
+
+# ------------------------------------------------------------------------------ public API
+def api_chat(engine, message: str, user_id: str | None = None, session_id: str | None = None,
+             catalog: str | None = None) -> dict:
+    """/chat -> {reply, products, intent} (plus timings_ms)."""
+    message = check_text(message, "message", max_chars=MAX_MESSAGE_CHARS)
+    user_id = check_text(user_id, "user_id", required=False, max_chars=200)
+    session_id = check_text(session_id, "session_id", required=False, max_chars=200)
+    catalog = check_text(catalog, "catalog", required=False, max_chars=200)
+    result = engine.chat(message, user_id=user_id, session_id=session_id, catalog=catalog)
+    return {"reply": result.reply, "products": list(result.products), "intent": dict(result.intent),
+            "timings_ms": dict(getattr(result, "timings_ms", {}) or {})}
+
+
+def api_recommend(engine, user_id: str | None, query: str | None = None, k: int = 10,
+                  catalog: str | None = None) -> list[dict]:
+    """/recommend -> list of product JSON, personalised for user_id (None/"" = cold start)."""
+    user_id = check_text(user_id, "user_id", required=False, max_chars=200)
+    query = check_text(query, "query", required=False, max_chars=MAX_MESSAGE_CHARS)
+    k = check_k(k)
+    catalog = check_text(catalog, "catalog", required=False, max_chars=200)
+    return list(engine.recommend(user_id, query=query, k=k, catalog=catalog))
+
+
+def api_event(engine, user_id: str, item_id: str, type: str, event_id: str | None = None,
+              catalog: str | None = None, value: float | str | None = None) -> dict:
+    """/event -> {ok, event_id, duplicate, user_id, item_id, type}. Unknown item/type: UserError."""
+    user_id = check_text(user_id, "user_id", max_chars=200)
+    item_id = check_text(item_id, "item_id", max_chars=200)
+    type = check_text(type, "event type", max_chars=50)
+    event_id = check_text(event_id, "event_id", required=False, max_chars=200)
+    catalog = check_text(catalog, "catalog", required=False, max_chars=200)
+    return dict(engine.record_event(user_id, item_id, type, event_id=event_id, value=value,
+                                    catalog=catalog))
+
+
+def api_search(engine, query: str, k: int = 10, filters: str | dict | None = None,
+               catalog: str | None = None) -> list[dict]:
+    """/search -> list of product JSON (no personalisation)."""
+    query = check_text(query, "query", max_chars=MAX_MESSAGE_CHARS)
+    k = check_k(k)
+    filters = parse_filters(filters)
+    catalog = check_text(catalog, "catalog", required=False, max_chars=200)
+    return list(engine.search(query, k=k, filters=filters, catalog=catalog))
+
+
+# ------------------------------------------------------------------------------ HTML rendering
+def esc(value: Any) -> str:
+    """HTML-escape anything (quotes too, so it is safe inside attributes)."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def format_price(price: Any, currency: str | None = None) -> str:
+    """'$12.99', '12.99 CHF', or '' when the price is unknown."""
+    if price is None or isinstance(price, bool):
+        return ""
+    try:
+        price = float(price)
+    except (TypeError, ValueError):
+        return ""
+    if not math.isfinite(price):
+        return ""
+    cur = (currency or "").strip().upper()
+    symbol = CURRENCY_SYMBOLS.get(cur or "USD")
+    if symbol:
+        return f"{symbol}{price:,.2f}"
+    return f"{price:,.2f} {cur}"
+
+
+def _card(p: dict, *, buttons: bool) -> str:
+    item_id = esc(p.get("id"))
+    title = esc(p.get("title") or p.get("id") or "(untitled)")
+    price = format_price(p.get("price"), p.get("currency"))
+    brand = esc(p.get("brand") or "")
+    why = esc(p.get("why") or "")
+    meta = []
+    if price:
+        meta.append(f'<span class="sa-price">{esc(price)}</span>')
+    if brand:
+        meta.append(f'<span class="sa-brand">{brand}</span>')
+    parts = [f'<div class="sa-card" data-item="{item_id}">',
+             f'<div class="sa-title" title="{title}">{title}</div>']
+    if meta:
+        parts.append(f'<div class="sa-meta">{" · ".join(meta)}</div>')
+    if why:
+        parts.append(f'<div class="sa-why">{why}</div>')
+    if buttons:
+        parts.append('<div class="sa-actions">')
+        for action, label in CARD_BUTTONS:
+            parts.append(f'<button type="button" class="sa-btn sa-{action}" data-action="{action}" '
+                         f'data-item="{item_id}">{label}</button>')
+        parts.append("</div>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def render_cards(products: Iterable[dict] | None, *, buttons: bool = True, empty: str = "",
+                 heading: str | None = None) -> str:
+    """Product cards as one HTML string; every piece of product text is escaped."""
+    products = list(products or [])
+    head = f'<div class="sa-heading">{esc(heading)}</div>' if heading else ""
+    if not products:
+        return f'<div class="sa-cards sa-empty">{head}<div class="sa-note">{esc(empty)}</div></div>'
+    cards = "".join(_card(p, buttons=buttons) for p in products)
+    return f'<div class="sa-cards" data-count="{len(products)}">{head}<div class="sa-grid">{cards}</div></div>'
+
+
+def render_history(user: dict | None) -> str:
+    """A few items of a demo shopper's history (or a note for a new shopper)."""
+    if not user:
+        return '<div class="sa-history sa-note">New shopper: no history yet (cold start).</div>'
+    recent = [esc(t) for t in (user.get("recent") or [])][:5]
+    n = user.get("n_events")
+    head = f"{esc(n)} events" if n is not None else "History"
+    items = "".join(f"<li>{t}</li>" for t in recent) or "<li>(no items)</li>"
+    return f'<div class="sa-history"><div class="sa-note">{head}; recently:</div><ul>{items}</ul></div>'
+
+
+# CSS + JS for the card components (gr.HTML css_template is scoped to the component root).
+CARDS_CSS = """
+.sa-heading { font-weight: 600; margin: 4px 0 8px; }
+.sa-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap: 10px; }
+.sa-card { border: 1px solid var(--border-color-primary, #ddd); border-radius: 10px; padding: 10px;
+           background: var(--background-fill-primary, #fff); display: flex; flex-direction: column; gap: 4px; }
+.sa-title { font-weight: 600; font-size: 0.95em; line-height: 1.25; overflow: hidden;
+            display: -webkit-box; -webkit-line-clamp: 3; -webkit-box-orient: vertical; }
+.sa-meta { font-size: 0.85em; opacity: 0.85; }
+.sa-price { font-weight: 600; }
+.sa-why { font-size: 0.82em; opacity: 0.8; font-style: italic; }
+.sa-actions { display: flex; flex-wrap: wrap; gap: 4px; margin-top: auto; padding-top: 4px; }
+.sa-btn { font-size: 0.78em; padding: 2px 8px; border-radius: 6px; cursor: pointer;
+          border: 1px solid var(--border-color-primary, #ccc); background: var(--button-secondary-background-fill, #f3f3f3); }
+.sa-btn:hover { filter: brightness(0.95); }
+.sa-cart, .sa-buy { border-color: var(--color-accent, #f97316); }
+.sa-note { opacity: 0.75; font-size: 0.9em; }
+.sa-history ul { margin: 4px 0 0 18px; padding: 0; font-size: 0.85em; }
+"""
+
+# One delegated listener on the component root: survives re-renders of the value.
+# The custom event name must appear quoted here for gr.HTML to expose `.card_action(...)`.
+CARDS_JS = """
+element.addEventListener('click', (e) => {
+  const btn = e.target.closest('button[data-action]');
+  if (!btn || !element.contains(btn)) return;
+  trigger('card_action', {item_id: btn.dataset.item, action: btn.dataset.action});
+});
+"""
+
+
+# ------------------------------------------------------------------------------ shopper tab
+def new_shopper_id() -> str:
+    return ANON_PREFIX + uuid.uuid4().hex[:12]
+
+
+def new_session_id() -> str:
+    return "s-" + uuid.uuid4().hex[:16]
+
+
+def shopper_choices(demo_users: list[dict]) -> list[tuple[str, str]]:
+    """Dropdown (label, value) pairs: 'New shopper' first, then the demo shoppers."""
+    choices = [("New shopper (anonymous, cold start)", NEW_SHOPPER)]
+    for u in demo_users:
+        recent = u.get("recent") or []
+        hint = f" — {recent[0][:40]}" if recent else ""
+        choices.append((f"{u['user_id']} ({u.get('n_events', '?')} events){hint}", str(u["user_id"])))
+    return choices
+
+
+def select_shopper(choice: str | None, demo_users: list[dict]) -> tuple[str, str]:
+    """Dropdown value -> (user_id, history HTML). NEW_SHOPPER/None -> a fresh anonymous id."""
+    if not choice or choice == NEW_SHOPPER:
+        return new_shopper_id(), render_history(None)
+    user = next((u for u in demo_users if str(u.get("user_id")) == choice), None)
+    return choice, render_history(user or {"user_id": choice, "recent": []})
+
+
+RECS_K = 6
+
+
+def recommendations_html(engine, user_id: str | None, catalog: str | None, k: int = RECS_K) -> str:
+    products = engine.recommend(user_id or None, k=k, catalog=catalog or None)
+    return render_cards(products, empty="No recommendations yet.")
+
+
+def card_action(engine, user_id: str | None, item_id: str | None, action: str | None,
+                catalog: str | None = None) -> tuple[dict, str]:
+    """A card button -> a recorded event. Returns (ack, one-line status text)."""
+    if action not in CARD_ACTIONS:
+        raise UserError(f"Unknown card action {action!r}; accepted: {', '.join(CARD_ACTIONS)}")
+    if not user_id:
+        raise UserError("Pick a shopper first (or 'New shopper').")
+    etype, value = CARD_ACTIONS[action]
+    ack = engine.record_event(user_id, item_id, etype, value=value, catalog=catalog or None)
+    status = f"{ACTION_PAST[action]} item {item_id} (event '{etype}' recorded for {user_id})."
+    if ack.get("duplicate"):
+        status += " (duplicate, ignored)"
+    return ack, status
+
+
+def chat_stream(engine, message: str, history: list[dict] | None, user_id: str | None,
+                session_id: str | None, catalog: str | None) -> Iterator[tuple[list[dict], list[dict] | None]]:
+    """Streams (chat history in messages format, products or None until the answer is complete)."""
+    message = check_text(message, "message", max_chars=MAX_MESSAGE_CHARS)
+    history = [dict(m) for m in (history or [])]
+    history.append({"role": "user", "content": message})
+    history.append({"role": "assistant", "content": ""})
+    yield list(history), None
+    last = None
+    for result in engine.chat_stream(message, user_id=user_id or None, session_id=session_id or None,
+                                     catalog=catalog or None):
+        last = result
+        history[-1] = {"role": "assistant", "content": result.reply}
+        yield list(history), None
+    products = list(last.products) if last is not None else []
+    if last is None:
+        history[-1] = {"role": "assistant", "content": "(no answer)"}
+    yield list(history), products
+
+
+# ------------------------------------------------------------------------------ merchant lab
+def _component_names(products: list[dict]) -> list[str]:
+    names: list[str] = []
+    for p in products:
+        for name in (p.get("components") or {}):
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def _num(x: Any, digits: int = 4) -> Any:
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return round(float(x), digits)
+    return x
+
+
+def _short(text: Any, n: int) -> str:
+    text = " ".join(str(text or "").split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def results_table(products: list[dict], components: list[str] | None = None,
+                  title_chars: int = 36) -> tuple[list[str], list[list]]:
+    """(headers, rows): rank, id, title (shortened), final score, then every score component."""
+    components = components if components is not None else _component_names(products)
+    headers = ["rank", "id", "title", "score", *components]
+    rows = []
+    for i, p in enumerate(products, 1):
+        comps = p.get("components") or {}
+        rows.append([i, str(p.get("id")), _short(p.get("title"), title_chars), _num(p.get("score")),
+                     *[_num(comps.get(c)) if c in comps else None for c in components]])
+    return headers, rows
+
+
+def timings_rows(timings: dict) -> list[list]:
+    rows = [[stage, round(float(ms), 1)] for stage, ms in (timings or {}).items()
+            if isinstance(ms, (int, float))]
+    if rows and "total" not in (timings or {}):
+        rows.append(["total", round(sum(r[1] for r in rows), 1)])
+    return rows
+
+
+def lab_run(engine, query: str, user_id: str | None, k: int = 10, catalog: str | None = None) -> dict:
+    """Merchant lab: everything the query tester shows, as plain data."""
+    query = check_text(query, "query", max_chars=MAX_MESSAGE_CHARS)
+    k = check_k(k)
+    user_id = check_text(user_id, "user_id", required=False, max_chars=200)
+    if user_id == NEW_SHOPPER:
+        user_id = None
+    out = engine.lab(query, user_id=user_id, k=k, catalog=catalog or None)
+    personalised = list(out.get("personalised") or [])
+    plain = list(out.get("plain") or [])
+    comps = _component_names(personalised + plain)
+    p_headers, p_rows = results_table(personalised, comps)
+    n_headers, n_rows = results_table(plain, comps)
+    return {"intent": out.get("intent") or {}, "timings": timings_rows(out.get("timings_ms") or {}),
+            "personalised": (p_headers, p_rows), "plain": (n_headers, n_rows),
+            "overlap": len({p.get("id") for p in personalised} & {p.get("id") for p in plain})}
+
+
+MAPPING_FIELDS = ("id", "title", "text", "price", "currency", "category", "brand", "rating", "url")
+
+
+def mapping_from_fields(values: dict[str, str | None]) -> dict | None:
+    """Column-mapping textboxes -> a mapping dict with only the filled fields (None if empty)."""
+    mapping = {}
+    for key, col in values.items():
+        if key not in MAPPING_FIELDS:
+            raise UserError(f"Unknown mapping field {key!r}; accepted: {', '.join(MAPPING_FIELDS)}")
+        if col is not None and str(col).strip():
+            mapping[key] = str(col).strip()
+    return mapping or None
+
+
+def import_catalog(engine, path: str | None, name: str | None, mapping: dict | None = None,
+                   skip_bad_rows: bool = False, progress: Callable | None = None) -> tuple[dict, str]:
+    """Catalog upload -> (summary dict, markdown report)."""
+    if not path:
+        raise UserError("Choose a CSV or JSONL file to import.")
+    name = check_text(name, "catalog name", max_chars=60)
+    summary = engine.import_catalog(path, name, mapping=mapping, skip_bad_rows=bool(skip_bad_rows),
+                                    progress=progress)
+    lines = [f"**Imported `{esc(summary.get('name', name))}`**: {summary.get('n_imported', 0)} products"]
+    if summary.get("n_duplicates"):
+        lines[0] += f", {summary['n_duplicates']} duplicate ids skipped"
+    errors = list(summary.get("errors") or [])
+    if errors:
+        lines.append(f"\n{len(errors)} rows skipped:")
+        lines.extend(f"- {esc(e)}" for e in errors[:20])
+        if len(errors) > 20:
+            lines.append(f"- ... and {len(errors) - 20} more")
+    return summary, "\n".join(lines)

@@ -1,0 +1,187 @@
+"""assistant/handlers.py against a fake engine: argument checks, JSON shapes, HTML escaping."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from assistant import handlers as h
+from assistant.errors import UserError
+
+
+# ------------------------------------------------------------------ argument checks
+@pytest.mark.parametrize("k", [1, 10, 100, 5.0, "7"])
+def test_check_k_accepts(k):
+    assert h.check_k(k) == int(float(k))
+
+
+@pytest.mark.parametrize("k", [0, -1, 101, 5.5, "x", None, True, [3]])
+def test_check_k_refuses_with_range_in_message(k):
+    with pytest.raises(UserError, match="between 1 and 100"):
+        h.check_k(k)
+
+
+def test_parse_filters():
+    assert h.parse_filters(None) is None
+    assert h.parse_filters("") is None
+    assert h.parse_filters("{}") is None
+    assert h.parse_filters('{"max_price": 20}') == {"max_price": 20}
+    assert h.parse_filters({"brand": "Olay"}) == {"brand": "Olay"}
+    with pytest.raises(UserError, match="malformed JSON"):
+        h.parse_filters('{"max_price": ')
+    with pytest.raises(UserError, match="JSON object"):
+        h.parse_filters("[1, 2]")
+    with pytest.raises(UserError, match="Unknown filter 'colour'.*accepted: min_price"):
+        h.parse_filters({"colour": "red"})
+
+
+# ------------------------------------------------------------------ API handlers
+def test_api_chat_shape(fake_engine):
+    out = h.api_chat(fake_engine, "  serum please ", "u1", "s1")
+    assert set(out) >= {"reply", "products", "intent"}
+    assert out["products"] and all({"id", "title", "price", "currency", "score", "components", "why"}
+                                   <= set(p) for p in out["products"])
+
+
+@pytest.mark.parametrize("message", ["", "   ", None])
+def test_api_chat_refuses_empty_message(fake_engine, message):
+    with pytest.raises(UserError, match="non-empty message"):
+        h.api_chat(fake_engine, message)
+
+
+def test_api_chat_refuses_huge_message(fake_engine):
+    with pytest.raises(UserError, match="at most 2000 characters"):
+        h.api_chat(fake_engine, "x" * 5000)
+
+
+def test_api_event_changes_recommendations(fake_engine):
+    before = [p["id"] for p in h.api_recommend(fake_engine, "u1", k=3)]
+    ack = h.api_event(fake_engine, "u1", "p4", "cart", event_id="ev-1")
+    assert ack["ok"] and ack["event_id"] == "ev-1" and ack["duplicate"] is False
+    again = h.api_event(fake_engine, "u1", "p4", "cart", event_id="ev-1")
+    assert again["duplicate"] is True
+    after = [p["id"] for p in h.api_recommend(fake_engine, "u1", k=3)]
+    assert after != before and after[0] == "p3"  # the other serum
+
+
+def test_api_event_bad_arguments(fake_engine):
+    with pytest.raises(UserError, match="Unknown event type 'teleport'"):
+        h.api_event(fake_engine, "u1", "p1", "teleport")
+    with pytest.raises(UserError, match="Unknown item 'nope'"):
+        h.api_event(fake_engine, "u1", "nope", "view")
+    with pytest.raises(UserError, match="non-empty user_id"):
+        h.api_event(fake_engine, "", "p1", "view")
+
+
+def test_api_search_and_recommend_bounds(fake_engine):
+    assert [p["id"] for p in h.api_search(fake_engine, "serum", k=2, filters='{"max_price": 50}')]
+    with pytest.raises(UserError, match="between 1 and 100"):
+        h.api_search(fake_engine, "serum", k=0)
+    with pytest.raises(UserError, match="between 1 and 100"):
+        h.api_recommend(fake_engine, "u1", k=1000)
+    with pytest.raises(UserError, match="non-empty query"):
+        h.api_search(fake_engine, " ")
+    with pytest.raises(UserError, match="Unknown catalog 'nope'"):
+        h.api_search(fake_engine, "serum", catalog="nope")
+    assert h.api_recommend(fake_engine, None, k=2)  # cold start is allowed
+
+
+# ------------------------------------------------------------------ HTML
+def test_cards_escape_every_product_text():
+    p = {"id": 'x"><img src=x onerror=alert(1)>', "title": "<b>Bold</b> **Serum** <script>alert(1)</script>",
+         "price": 9.5, "currency": "USD", "brand": "Evil & <i>Co</i>", "why": "because <u>you</u> liked it"}
+    out = h.render_cards([p])
+    assert "<script>" not in out and "<b>" not in out and "<i>" not in out and "<u>" not in out
+    assert "<img" not in out
+    assert "&lt;b&gt;Bold&lt;/b&gt; **Serum** &lt;script&gt;" in out
+    assert "Evil &amp; &lt;i&gt;Co&lt;/i&gt;" in out
+    assert 'data-item="x&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"' in out
+    assert "$9.50" in out
+    for action in ("view", "like", "cart", "buy"):
+        assert f'data-action="{action}"' in out
+
+
+def test_cards_price_only_when_known_and_empty_state():
+    out = h.render_cards([{"id": "a", "title": "T", "price": None, "brand": None, "why": ""}])
+    assert "sa-price" not in out and "sa-brand" not in out
+    assert h.format_price(30, "EUR") == "€30.00"
+    assert h.format_price(1234.5, "CHF") == "1,234.50 CHF"
+    assert h.format_price(float("nan")) == ""
+    empty = h.render_cards([], empty="Nothing <here>")
+    assert "Nothing &lt;here&gt;" in empty and "sa-card\"" not in empty
+    assert "data-action" not in h.render_cards([{"id": "a", "title": "T"}], buttons=False)
+
+
+def test_history_escaped():
+    out = h.render_history({"user_id": "u", "n_events": 2, "recent": ["<script>x</script>"]})
+    assert "&lt;script&gt;" in out and "<script>" not in out
+    assert "cold start" in h.render_history(None)
+
+
+# ------------------------------------------------------------------ shopper tab
+def test_shopper_selection(fake_engine):
+    users = fake_engine.demo_users()
+    choices = h.shopper_choices(users)
+    assert choices[0][1] == h.NEW_SHOPPER and choices[1][1] == "A1DEMO"
+    uid1, hist = h.select_shopper(h.NEW_SHOPPER, users)
+    uid2, _ = h.select_shopper(h.NEW_SHOPPER, users)
+    assert uid1.startswith("anon-") and uid1 != uid2 and "cold start" in hist
+    uid, hist = h.select_shopper("A1DEMO", users)
+    assert uid == "A1DEMO" and "Olay &lt;cream&gt;" in hist
+
+
+def test_card_action_records_event_and_maps_like_to_click(fake_engine):
+    ack, status = h.card_action(fake_engine, "u9", "p2", "like")
+    assert ack["type"] == "click" and "Liked" in status
+    for action, etype in (("view", "view"), ("cart", "cart"), ("buy", "purchase")):
+        ack, _ = h.card_action(fake_engine, "u9", "p1", action)
+        assert ack["type"] == etype
+    assert [e["type"] for e in fake_engine.events] == ["click", "view", "cart", "purchase"]
+    with pytest.raises(UserError, match="Unknown card action"):
+        h.card_action(fake_engine, "u9", "p1", "steal")
+    with pytest.raises(UserError, match="Pick a shopper"):
+        h.card_action(fake_engine, "", "p1", "view")
+
+
+def test_chat_stream_grows_then_products(fake_engine):
+    steps = list(h.chat_stream(fake_engine, "serum", [], "u1", "s1", "beauty"))
+    assert steps[0][0][-2:] == [{"role": "user", "content": "serum"}, {"role": "assistant", "content": ""}]
+    replies = [hist[-1]["content"] for hist, _ in steps]
+    assert replies[-1] == "Here are 2 options." and len(replies) > 2
+    assert all(products is None for _, products in steps[:-1])
+    assert {p["id"] for p in steps[-1][1]} == {"p3", "p4"}
+
+
+# ------------------------------------------------------------------ merchant lab
+def test_lab_run_table_has_every_component(fake_engine):
+    h.api_event(fake_engine, "u1", "p4", "purchase")
+    out = h.lab_run(fake_engine, "serum cream", "u1", 5)
+    headers, rows = out["personalised"]
+    assert headers[:4] == ["rank", "id", "title", "score"]
+    assert {"affinity", "popularity", "lexical"} <= set(headers)
+    assert out["plain"][0] == headers  # same columns side by side
+    assert rows and all(len(r) == len(headers) for r in rows)
+    assert out["timings"][-1][0] == "total" and out["intent"]["search_text"] == "serum cream"
+    with pytest.raises(UserError):
+        h.lab_run(fake_engine, "", None)
+
+
+def test_import_catalog_report(fake_engine):
+    mapping = h.mapping_from_fields({"id": " sku ", "title": "name", "price": ""})
+    assert mapping == {"id": "sku", "title": "name"}
+    assert h.mapping_from_fields({f: "" for f in h.MAPPING_FIELDS}) is None
+    seen = []
+    summary, report = h.import_catalog(fake_engine, "/tmp/x.csv", "shop", mapping, True,
+                                       progress=lambda *a: seen.append(a))
+    assert summary["n_imported"] == 2 and "2 products" in report and "row 3" in report
+    assert seen and "shop" in fake_engine.catalogs()
+    with pytest.raises(UserError, match="Choose a CSV"):
+        h.import_catalog(fake_engine, None, "x")
+
+
+def test_handlers_import_is_light():
+    code = ("import sys, assistant.handlers, assistant.ui, assistant.commands.serve; "
+            "print(sorted(m for m in ('gradio', 'torch', 'chromadb', 'transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
