@@ -374,7 +374,9 @@ def lab_run(engine, query: str, user_id: str | None, k: int = 10, catalog: str |
             "overlap": len({p.get("id") for p in personalised} & {p.get("id") for p in plain})}
 
 
-MAPPING_FIELDS = ("id", "title", "text", "price", "currency", "category", "brand", "rating", "url")
+# retrieval.catalog.ColumnMapping fields; "text" and "attributes" take comma-separated column lists.
+MAPPING_FIELDS = ("id", "title", "description", "text", "price", "currency", "brand", "category",
+                  "rating", "url", "attributes")
 
 
 def mapping_from_fields(values: dict[str, str | None]) -> dict | None:

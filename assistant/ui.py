@@ -123,7 +123,9 @@ def build_app(engine, *, title: str = "ShopAssist", demo_users_n: int = 20):
                     up_button = gr.Button("Import", variant="primary", elem_id="upload-run")
             with gr.Accordion("Column mapping (optional)", open=False):
                 with gr.Row():
-                    map_boxes = [gr.Textbox(label=f"{field} column", max_lines=1, min_width=120)
+                    map_boxes = [gr.Textbox(label=(f"{field} columns (comma-separated)"
+                                                   if field in ("text", "attributes") else f"{field} column"),
+                                            max_lines=1, min_width=140)
                                  for field in h.MAPPING_FIELDS]
             up_report = gr.Markdown("", elem_id="upload-report")
             up_summary = gr.JSON(label="Import summary", elem_id="upload-summary")
