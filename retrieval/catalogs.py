@@ -48,8 +48,11 @@ class CatalogError(ValueError):
     """Base class: a catalog cannot be used as asked. The message says what to do."""
 
 
-class CatalogNotFound(CatalogError):
-    pass
+class CatalogNotFound(CatalogError, KeyError):
+    """No such catalog. Both a ValueError (user error) and a KeyError (lookup failed)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return Exception.__str__(self)
 
 
 class CatalogCorrupt(CatalogError):
@@ -453,8 +456,13 @@ class CatalogRegistry:
                 raise CatalogCorrupt(f"embeddings.npy is missing or unreadable ({exc})") from None
             if shape != (n, meta["dim"]):
                 raise CatalogCorrupt(f"embeddings.npy has shape {shape}, expected {(n, meta['dim'])}")
-            if not (vdir / "products.jsonl").exists():
-                raise CatalogCorrupt("products.jsonl is missing")
+            try:
+                with open(vdir / "products.jsonl", "rb") as fh:
+                    n_lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+            except OSError:
+                raise CatalogCorrupt("products.jsonl is missing or unreadable") from None
+            if n_lines != n:
+                raise CatalogCorrupt(f"products.jsonl has {n_lines} lines, expected {n}")
             collection = store.get_collection(self.client, meta["collection"])
             if collection is None:
                 raise CatalogCorrupt(f"Chroma collection {meta['collection']} is missing")

@@ -189,6 +189,12 @@ class HybridSearcher:
         self._filters: _FilterIndex | None = None
         self._lock = threading.Lock()
 
+    @classmethod
+    def for_catalog(cls, catalog: Catalog, embedder: Embedder, registry,
+                    config: SearchConfig | None = None) -> "HybridSearcher":
+        """A searcher over `catalog`, with its Chroma collection from `registry`."""
+        return cls(catalog, embedder, registry.collection(catalog), config)
+
     # -- public API -----------------------------------------------------------------------------
     def search(self, query: str, k: int = 10, filters: SearchFilters | dict | None = None,
                query_vector: np.ndarray | None = None) -> list[Hit]:

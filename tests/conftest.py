@@ -1,0 +1,32 @@
+"""Shared fixtures for the whole suite (kept small and generic).
+
+- `tmp_home`: an empty SHOPASSIST_HOME in a temporary directory, with the hashing embedder selected,
+  so nothing a test does touches ./.shopassist or loads model weights.
+- `hashing_embedder`: one session-wide deterministic HashingEmbedder (no model, no network).
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+@pytest.fixture
+def tmp_home(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("SHOPASSIST_HOME", str(home))
+    monkeypatch.setenv("SHOPASSIST_EMBEDDER", "hashing")
+    monkeypatch.delenv("SHOPASSIST_CHROMA_URL", raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def hashing_embedder():
+    from retrieval.embedder import HashingEmbedder
+
+    return HashingEmbedder(dim=64)

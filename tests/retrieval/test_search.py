@@ -1,0 +1,195 @@
+"""Hybrid search: fusion, filters (always k when k match), batch = single, components, terms."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from retrieval.catalog import Product
+from retrieval.catalogs import CatalogRegistry
+from retrieval.search import HybridSearcher, SearchConfig, SearchFilters, fuse_scores
+
+
+def satisfies(p: Product, f: dict) -> bool:
+    """Reference implementation of the filters (slow, obvious)."""
+    text = " " + " ".join(p.search_text().lower().replace(".", " ").replace(",", " ").split()) + " "
+    if "min_price" in f and (p.price is None or p.price < f["min_price"]):
+        return False
+    if "max_price" in f and (p.price is None or p.price > f["max_price"]):
+        return False
+    if "brand" in f and (p.brand or "").lower() != f["brand"].lower():
+        return False
+    if "category" in f and (p.category or "").lower() != f["category"].lower():
+        return False
+    if any(f" {t} " not in text for t in f.get("must_have", [])):
+        return False
+    if any(f" {t} " in text for t in f.get("exclude", [])):
+        return False
+    return all(p.attributes.get(k, "").lower() == v for k, v in f.get("attributes", {}).items())
+
+
+# -- fusion ----------------------------------------------------------------------------------------
+def test_fuse_convex_minmax():
+    dense = np.array([0.9, 0.5, 0.1])
+    lex = np.array([0.0, 10.0, 5.0])
+    got = fuse_scores(dense, lex, SearchConfig(fusion="convex", dense_weight=0.5))
+    np.testing.assert_allclose(got, [0.5, 0.5 * 0.5 + 0.5, 0.25])
+    only_dense = fuse_scores(dense, np.zeros(3), SearchConfig(dense_weight=0.6))
+    np.testing.assert_allclose(only_dense, 0.6 * np.array([1.0, 0.5, 0.0]))
+
+
+def test_fuse_rrf():
+    got = fuse_scores(np.array([0.9, 0.5]), np.array([0.0, 3.0]), SearchConfig(fusion="rrf", rrf_k=60))
+    np.testing.assert_allclose(got, [1 / 61, 1 / 62 + 1 / 61])
+
+
+def test_config_and_filter_validation():
+    with pytest.raises(ValueError, match="Expected fusion to be 'convex' or 'rrf'"):
+        SearchConfig(fusion="max")
+    with pytest.raises(ValueError, match="Expected min_price <= max_price, got 50.0 > 20.0"):
+        SearchFilters(min_price=50, max_price=20)
+    with pytest.raises(ValueError):
+        SearchFilters(colour="red")
+    assert SearchFilters(exclude="red, blue").exclude == ["red", "blue"]
+    assert SearchFilters(brand="", must_have=[]).is_empty()
+
+
+# -- search ----------------------------------------------------------------------------------------
+def test_hits_have_components_and_matched_terms(loaded):
+    _, catalog, searcher = loaded
+    hits = searcher.search("red matte lipstick by Lumina", k=5)
+    assert len(hits) == 5
+    assert all(set(h.components) >= {"dense", "lexical"} for h in hits)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    top = catalog.products[hits[0].row]
+    assert top.category == "Lipstick" and hits[0].id == top.id
+    assert set(hits[0].matched_terms) <= {"red", "matte", "lipstick", "lumina"}
+    assert "lipstick" in hits[0].matched_terms
+    for h in hits:  # matched terms really occur in the product text
+        text = catalog.products[h.row].search_text().lower()
+        assert all(t in text for t in h.matched_terms)
+
+
+def test_lexical_finds_model_numbers(loaded):
+    _, catalog, searcher = loaded
+    target = catalog.products[123]
+    model = target.title.split()[-1]
+    hits = searcher.search(f"{target.brand} model {model}", k=5)
+    assert target.id in [h.id for h in hits]
+    assert model in next(h.matched_terms for h in hits if h.id == target.id)
+
+
+def test_batch_equals_single(loaded):
+    _, _, searcher = loaded
+    queries = ["black backpack", "vitamin c serum for women", "cheap trainers", "", "zzz unknown words"]
+    filters = [None, {"max_price": 100}, {"brand": "Acme"}, {"category": "Serum"}, None]
+    batch = searcher.search_batch(queries, k=7, filters=filters, batch_size=2)
+    for q, f, got in zip(queries, filters, batch):
+        single = searcher.search(q, k=7, filters=f)
+        assert [h.id for h in got] == [h.id for h in single]
+        np.testing.assert_allclose([h.score for h in got], [h.score for h in single], rtol=1e-5)
+
+
+@pytest.mark.parametrize("flt", [
+    {"max_price": 40},
+    {"min_price": 50, "max_price": 120},
+    {"brand": "verde"},
+    {"category": "sneakers", "max_price": 150},
+    {"must_have": ["black"]},
+    {"exclude": ["red", "black"]},
+    {"attributes": {"color": "green"}, "brand": "Orbit"},
+    {"must_have": ["travel bag"], "exclude": ["white"]},
+])
+def test_filters_exact_and_complete(loaded, flt):
+    _, catalog, searcher = loaded
+    matching = [p for p in catalog.products if satisfies(p, flt)]
+    mask = searcher.filter_mask(SearchFilters(**flt))
+    assert {catalog.products[i].id for i in np.flatnonzero(mask)} == {p.id for p in matching}
+    for k in (1, 10, len(matching), len(matching) + 5):
+        hits = searcher.search("comfortable everyday product", k=k, filters=flt)
+        assert len(hits) == min(k, len(matching))
+        assert all(satisfies(catalog.products[h.row], flt) for h in hits)
+        assert len({h.id for h in hits}) == len(hits)
+
+
+def test_unknown_price_fails_price_filter(loaded):
+    _, catalog, searcher = loaded
+    hits = searcher.search("shampoo", k=300, filters={"min_price": 0})
+    assert hits and all(catalog.products[h.row].price is not None for h in hits)
+    assert len(hits) == sum(p.price is not None for p in catalog.products)
+
+
+def test_restrictive_filter_beyond_ann_overfetch(tmp_path, chroma_client, hashing_embedder, make_products):
+    """Only 12 products match and all are far from the query: the ANN pool (forced tiny) misses them,
+    so the exact fallback over the filtered subset must still return k."""
+    products = make_products(1000, seed=3)
+    rare = [p.model_copy(update={"brand": "Quirk", "title": f"Quirk enamel teapot {i}",
+                                 "description": "kitchen", "category": "Kitchen"})
+            for i, p in enumerate(products[:12])]
+    rare_ids = {p.id for p in rare}
+    products = rare + products[12:]
+    registry = CatalogRegistry(tmp_path / "c", chroma_client, hashing_embedder)
+    registry.import_products("big", products)
+    config = SearchConfig(n_dense=5, n_lexical=5, max_ann=10, exact_below=0)
+    searcher = registry.searcher("big", config)
+    query = "black running sneakers"
+    assert not rare_ids & {h.id for h in searcher.search(query, k=10)}
+    for k in (5, 12, 20):
+        hits = searcher.search(query, k=k, filters={"brand": "quirk"})
+        assert len(hits) == min(k, 12)
+        assert all(searcher.catalog.products[h.row].brand == "Quirk" for h in hits)
+    # and a filter matching many, but with a tiny ANN budget
+    hits = searcher.search(query, k=30, filters={"max_price": 150})
+    assert len(hits) == 30
+
+
+def test_category_and_brand_fall_back_to_title(tmp_path, chroma_client, hashing_embedder):
+    products = [
+        Product(id="1", title="Maybelline Great Lash Mascara"),
+        Product(id="2", title="Mascara by Someone Else"),
+        Product(id="3", title="Blue cotton kurta", attributes={"gender": "Women"}),
+        Product(id="4", title="White kurta set", attributes={"gender": "Unisex"}),
+        Product(id="5", title="Black kurta", attributes={"gender": "Men"}),
+        Product(id="6", title="Leather shoes", category="Shoes > Men > Formal"),
+    ]
+    registry = CatalogRegistry(tmp_path / "c", chroma_client, hashing_embedder)
+    registry.import_products("t", products)
+    s = registry.searcher("t")
+    assert [h.id for h in s.search("mascara", k=5, filters={"brand": "maybelline"})] == ["1"]
+    assert {h.id for h in s.search("kurta", k=5, filters={"category": "kurtas"})} == {"3", "4", "5"}
+    assert {h.id for h in s.search("kurta", k=5, filters={"attributes": {"gender": "women"}})} == {"3", "4"}
+    assert [h.id for h in s.search("", k=5, filters={"category": "formal"})] == ["6"]
+    assert [h.id for h in s.search("shoes", k=5, filters={"category": ["shoe", "nothing"]})] == ["6"]
+
+
+def test_no_match_and_empty_query(loaded):
+    _, catalog, searcher = loaded
+    assert searcher.search("anything", k=5, filters={"brand": "NoSuchBrand"}) == []
+    hits = searcher.search("   ", k=4, filters={"category": "Serum"})
+    assert len(hits) == 4 and all(catalog.products[h.row].category == "Serum" for h in hits)
+    assert len(searcher.search("", k=3)) == 3
+    assert searcher.search("x", k=0) == []
+
+
+def test_candidate_pool_and_query_vector(loaded):
+    _, catalog, searcher = loaded
+    pool = searcher.candidate_pool("pink lipstick", 50, {"max_price": 100})
+    assert len(pool) == 50 and all(catalog.products[h.row].price <= 100 for h in pool)
+    vec = searcher.embedder.embed_query("pink lipstick")
+    a = searcher.search("pink lipstick", k=5)
+    b = searcher.search("pink lipstick", k=5, query_vector=vec)
+    assert [h.id for h in a] == [h.id for h in b]
+
+
+def test_rrf_config(loaded):
+    registry, catalog, _ = loaded
+    searcher = HybridSearcher.for_catalog(catalog, registry.embedder, registry, SearchConfig(fusion="rrf"))
+    hits = searcher.search("green walking shoes", k=5)
+    assert len(hits) == 5 and catalog.products[hits[0].row].category == "Sneakers"
+
+
+def test_embedder_mismatch_refused(loaded):
+    from retrieval.embedder import HashingEmbedder
+
+    registry, catalog, _ = loaded
+    with pytest.raises(ValueError, match="rebuild synth"):
+        HybridSearcher(catalog, HashingEmbedder(dim=32), registry.collection(catalog))
