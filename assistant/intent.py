@@ -1,0 +1,530 @@
+"""The shopper's intent: a validated structure, and the pipeline that fills it.
+
+    rules (fast, deterministic) --confident--> done
+          \--not confident--> LLM (JSON, schema-constrained where the backend can) -> validate
+                              -> one repair attempt -> merge with the rules, checked against the
+                              message -> done;  any failure / timeout / no LLM -> the rules' parse
+
+The shopper never sees an exception from here: `parse_intent` always returns a ParseResult.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from assistant import lexicon
+
+log = logging.getLogger(__name__)
+
+ACTIONS = ("search", "refine", "compare", "ask_about_product", "recommend_for_me", "chitchat")
+SORTS = ("relevance", "price_asc", "price_desc", "rating", "popularity", "newest")
+Action = Literal["search", "refine", "compare", "ask_about_product", "recommend_for_me", "chitchat"]
+Sort = Literal["relevance", "price_asc", "price_desc", "rating", "popularity", "newest"]
+
+_ACTION_ALIASES = {
+    "find": "search", "shop": "search", "buy": "search", "query": "search", "browse": "search",
+    "refinement": "refine", "filter": "refine", "narrow": "refine", "modify": "refine",
+    "comparison": "compare", "ask": "ask_about_product", "question": "ask_about_product",
+    "product_question": "ask_about_product", "ask_product": "ask_about_product",
+    "details": "ask_about_product", "recommend": "recommend_for_me", "recommendation": "recommend_for_me",
+    "personalized": "recommend_for_me", "chat": "chitchat", "greeting": "chitchat", "smalltalk": "chitchat",
+    "small_talk": "chitchat", "other": "chitchat", "none": "chitchat",
+}
+_SORT_ALIASES = {
+    "": "relevance", "none": "relevance", "null": "relevance", "default": "relevance", "best_match": "relevance",
+    "price": "price_asc", "cheapest": "price_asc", "price_low_to_high": "price_asc", "lowest_price": "price_asc",
+    "price_ascending": "price_asc", "low_price": "price_asc", "most_expensive": "price_desc",
+    "price_high_to_low": "price_desc", "highest_price": "price_desc", "price_descending": "price_desc",
+    "best_rated": "rating", "top_rated": "rating", "highest_rated": "rating", "ratings": "rating",
+    "reviews": "rating", "popular": "popularity", "most_popular": "popularity", "best_selling": "popularity",
+    "bestseller": "popularity", "trending": "popularity", "new": "newest", "latest": "newest",
+}
+_ISO = {"USD", "EUR", "GBP", "CNY", "INR", "JPY", "CAD", "AUD"}
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _clean_str(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = re.sub(r"\s+", " ", str(value)).strip()
+    if text.lower() in ("", "none", "null", "n/a", "unknown", "any", "-"):
+        return None
+    return text
+
+
+def _canon(value: str | None, *tables: dict[str, str]) -> str | None:
+    if value is None:
+        return None
+    key = value.lower().strip()
+    key = re.sub(r"^(?:my|our|a|an|the|for)\s+", "", key)
+    key = re.sub(r"^(?:my|our|a|an|the)\s+", "", key)
+    for table in tables:
+        if key in table:
+            return table[key]
+        if value in table:
+            return table[value]
+    return key
+
+
+class Intent(BaseModel):
+    """What the shopper wants from this turn. All text is normalised (English, lowercase)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    action: Action = "search"
+    # English keywords for retrieval (Chinese product words translated), without price/negations.
+    search_text: str = ""
+    # Product type, English, singular ("lipstick", "face cream"); a soft hint, not a catalog column.
+    category: str | None = None
+    brand: str | None = None
+    price_min: float | None = Field(default=None, ge=0)
+    price_max: float | None = Field(default=None, ge=0)
+    # ISO 4217 code when the shopper named a currency ("USD", "CNY", "EUR", ...); None otherwise.
+    currency: str | None = None
+    # Attributes the shopper requires ("matte", "red", "paraben-free").
+    must_have: list[str] = Field(default_factory=list)
+    # Terms the shopper rejects ("black", "fragrance", "parabens").
+    exclude: list[str] = Field(default_factory=list)
+    recipient: str | None = None   # "wife", "mother", "men" ...; None = the shopper
+    occasion: str | None = None    # "birthday", "christmas", "travel" ...
+    sort: Sort = "relevance"
+    # 1-based positions of products shown in the previous turn; -1 = the last one shown.
+    refers_to: list[int] = Field(default_factory=list)
+    language: Literal["en", "zh"] = "en"
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def _action(cls, value: Any) -> Any:
+        if value is None:
+            return "search"
+        key = str(value).strip().lower().replace("-", "_").replace(" ", "_")
+        return _ACTION_ALIASES.get(key, key)
+
+    @field_validator("sort", mode="before")
+    @classmethod
+    def _sort(cls, value: Any) -> Any:
+        if value is None:
+            return "relevance"
+        key = str(value).strip().lower().replace("-", "_").replace(" ", "_")
+        return _SORT_ALIASES.get(key, key)
+
+    @field_validator("search_text", mode="before")
+    @classmethod
+    def _search_text(cls, value: Any) -> str:
+        return (_clean_str(value) or "").lower()
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _category(cls, value: Any) -> str | None:
+        return _canon(_clean_str(value), lexicon.PRODUCTS_EN, lexicon.PRODUCTS_ZH)
+
+    @field_validator("brand", mode="before")
+    @classmethod
+    def _brand(cls, value: Any) -> str | None:
+        text = _clean_str(value)
+        if text is None:
+            return None
+        return lexicon.BRANDS.get(text.lower()) or lexicon.BRANDS_ZH.get(text) or text
+
+    @field_validator("recipient", mode="before")
+    @classmethod
+    def _recipient(cls, value: Any) -> str | None:
+        text = _clean_str(value)
+        if text is None or text.lower() in ("me", "myself", "self", "i", "user", "shopper"):
+            return None
+        return _canon(text, lexicon.RECIPIENTS_EN, lexicon.RECIPIENTS_ZH)
+
+    @field_validator("occasion", mode="before")
+    @classmethod
+    def _occasion(cls, value: Any) -> str | None:
+        return _canon(_clean_str(value), lexicon.OCCASIONS_EN, lexicon.OCCASIONS_ZH)
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _currency(cls, value: Any) -> str | None:
+        text = _clean_str(value)
+        if text is None:
+            return None
+        code = lexicon.CURRENCIES.get(text.lower(), lexicon.CURRENCIES.get(text, text.upper()))
+        return code if code in _ISO else None
+
+    @field_validator("price_min", "price_max", mode="before")
+    @classmethod
+    def _price(cls, value: Any) -> Any:
+        if value in (None, "", "null", "none"):
+            return None
+        if isinstance(value, str):
+            match = re.search(r"\d+(?:\.\d+)?", value.replace(",", ""))
+            if not match:
+                return None
+            value = float(match.group())
+        if isinstance(value, (int, float)) and value < 0:
+            return None
+        return value
+
+    @field_validator("must_have", "exclude", mode="before")
+    @classmethod
+    def _terms(cls, value: Any) -> list[str]:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = [v for v in re.split(r"[,;/]|\band\b", value)]
+        out: list[str] = []
+        for item in value:
+            text = _clean_str(item)
+            if text is None:
+                continue
+            text = text.lower()
+            text = (lexicon.COLORS_ZH.get(text) or lexicon.ATTRIBUTES_ZH.get(text)
+                    or lexicon.INGREDIENTS_ZH.get(text) or text)
+            if text not in out:
+                out.append(text)
+        return out
+
+    @field_validator("refers_to", mode="before")
+    @classmethod
+    def _refers(cls, value: Any) -> list[int]:
+        if value is None:
+            return []
+        if isinstance(value, (int, float, str)):
+            value = [value]
+        out: list[int] = []
+        for item in value:
+            try:
+                pos = int(item)
+            except (TypeError, ValueError):
+                continue
+            if (pos >= 1 or pos == -1) and pos not in out:
+                out.append(pos)
+        return out
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _language(cls, value: Any) -> str:
+        key = str(value or "en").strip().lower()
+        return "zh" if key in ("zh", "cn", "zh-cn", "chinese", "中文", "zh_cn") else "en"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Intent":
+        if self.price_min is not None and self.price_max is not None and self.price_min > self.price_max:
+            lo, hi = self.price_max, self.price_min
+            object.__setattr__(self, "price_min", lo)
+            object.__setattr__(self, "price_max", hi)
+        clash = [t for t in self.must_have if t in self.exclude]
+        if clash:  # an explicit "not X" wins over "X"
+            object.__setattr__(self, "must_have", [t for t in self.must_have if t not in clash])
+        return self
+
+    # ---------------------------------------------------------------------------------------
+    @classmethod
+    def from_llm(cls, data: Any, language: str = "en") -> "Intent":
+        """Validate an LLM's JSON object leniently: unknown keys dropped, aliases accepted."""
+        if not isinstance(data, dict):
+            raise ValueError(f"Expected a JSON object, got {type(data).__name__}")
+        aliases = {"max_price": "price_max", "min_price": "price_min", "query": "search_text",
+                   "keywords": "search_text", "attributes": "must_have", "excludes": "exclude",
+                   "exclusions": "exclude", "positions": "refers_to", "product_type": "category"}
+        clean = {}
+        for key, value in data.items():
+            key = aliases.get(key, key)
+            if key in cls.model_fields and key not in clean:
+                clean[key] = value
+        clean["language"] = language
+        return cls.model_validate(clean)
+
+    def filters(self) -> dict:
+        """The hard constraints as a plain dict (price range, brand, must_have, exclude)."""
+        return {"min_price": self.price_min, "max_price": self.price_max, "brand": self.brand,
+                "must_have": list(self.must_have), "exclude": list(self.exclude)}
+
+
+def intent_json_schema() -> dict:
+    """A flat JSON schema for constrained decoding (simple types; every key required)."""
+    nullable_str = {"type": ["string", "null"]}
+    nullable_num = {"type": ["number", "null"]}
+    return {
+        "type": "object",
+        "properties": {
+            "action": {"type": "string", "enum": list(ACTIONS)},
+            "search_text": {"type": "string"},
+            "category": nullable_str,
+            "brand": nullable_str,
+            "price_min": nullable_num,
+            "price_max": nullable_num,
+            "currency": nullable_str,
+            "must_have": {"type": "array", "items": {"type": "string"}},
+            "exclude": {"type": "array", "items": {"type": "string"}},
+            "recipient": nullable_str,
+            "occasion": nullable_str,
+            "sort": {"type": "string", "enum": list(SORTS)},
+            "refers_to": {"type": "array", "items": {"type": "integer"}},
+        },
+        "required": ["action", "search_text", "category", "brand", "price_min", "price_max", "currency",
+                     "must_have", "exclude", "recipient", "occasion", "sort", "refers_to"],
+        "additionalProperties": False,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The pipeline
+@dataclass
+class ParseResult:
+    intent: Intent
+    source: Literal["rules", "llm", "fallback"]   # fallback = the LLM was tried and failed / timed out
+    ms: float                                     # wall time of the whole parse
+    confidence: float = 1.0                       # the rules' own confidence
+    error: str | None = None                      # why the LLM path fell back (for logs / benchmarks)
+    llm_raw: Intent | None = field(default=None, repr=False)  # the LLM's validated intent before merging
+
+    def to_dict(self) -> dict:
+        return {"intent": self.intent.model_dump(), "source": self.source, "ms": round(self.ms, 1),
+                "confidence": round(self.confidence, 3), "error": self.error}
+
+
+DEFAULT_MIN_CONFIDENCE = 0.85   # the rules alone answer when at least this confident
+INTENT_MAX_TOKENS = 200
+
+
+class LLMTimeout(TimeoutError):
+    pass
+
+
+def _call_with_budget(fn, timeout_s: float):
+    """Run fn() in a daemon thread; raise LLMTimeout when it takes longer than timeout_s.
+
+    A model call cannot be interrupted safely; the thread finishes in the background and the
+    backend's own lock makes the next call wait for it (that wait counts against its budget).
+    """
+    box: dict = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="shopassist-llm", daemon=True)
+    thread.start()
+    thread.join(max(timeout_s, 0.0))
+    if thread.is_alive():
+        raise LLMTimeout(f"LLM took longer than its budget of {timeout_s * 1000:.0f} ms")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
+
+
+def extract_json(text: str) -> Any:
+    """The first JSON object in an LLM reply (code fences and chatter around it tolerated)."""
+    if text is None:
+        raise ValueError("Expected a JSON object, got no text")
+    fenced = _FENCE.search(text)
+    if fenced:
+        text = fenced.group(1)
+    start = text.find("{")
+    if start < 0:
+        raise ValueError(f"Expected a JSON object, got {text[:80]!r}")
+    depth, in_str, escaped = 0, False, False
+    for i in range(start, len(text)):
+        ch = text[i]
+        if in_str:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return json.loads(text[start:i + 1])
+    raise ValueError(f"Expected a complete JSON object, got {text[start:start + 80]!r}...")
+
+
+def _history_text(history: Sequence | None, limit: int = 4) -> str:
+    if not history:
+        return ""
+    lines = []
+    for turn in list(history)[-limit:]:
+        if isinstance(turn, dict):
+            role, content = turn.get("role", "user"), turn.get("content", "")
+        elif isinstance(turn, (tuple, list)) and len(turn) == 2:
+            role, content = turn
+        else:
+            role, content = "user", str(turn)
+        lines.append(f"{role}: {str(content)[:300]}")
+    return "Earlier in this conversation:\n" + "\n".join(lines) + "\n\n"
+
+
+def build_messages(message: str, history: Sequence | None = None) -> list[dict]:
+    from assistant.prompts import load_prompt
+
+    return [
+        {"role": "system", "content": load_prompt("intent_system").render()},
+        {"role": "user", "content": load_prompt("intent_user").render(
+            context=_history_text(history), message=message)},
+    ]
+
+
+def llm_intent(message: str, llm, *, history: Sequence | None = None, timeout_s: float = 20.0,
+               language: str = "en") -> Intent:
+    """Ask the LLM for an Intent: schema-constrained JSON, validated, one repair attempt.
+
+    Raises (LLMTimeout, ValueError, ValidationError, or the backend's error) when it fails.
+    """
+    from assistant.prompts import load_prompt
+
+    deadline = time.monotonic() + timeout_s
+    schema = intent_json_schema()
+    messages = build_messages(message, history)
+    text = _call_with_budget(
+        lambda: llm.complete(messages, json_schema=schema, max_tokens=INTENT_MAX_TOKENS), timeout_s)
+    try:
+        return Intent.from_llm(extract_json(text), language=language)
+    except (ValueError, ValidationError) as first:
+        error = _short_error(first)
+        log.info("LLM intent invalid (%s); one repair attempt", error)
+        repair = messages + [
+            {"role": "assistant", "content": str(text)[:1500]},
+            {"role": "user", "content": load_prompt("intent_repair").render(error=error)},
+        ]
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise LLMTimeout("no budget left for the repair attempt") from first
+        text = _call_with_budget(
+            lambda: llm.complete(repair, json_schema=schema, max_tokens=INTENT_MAX_TOKENS), remaining)
+        return Intent.from_llm(extract_json(text), language=language)
+
+
+def _short_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]]
+        return "; ".join(parts)
+    return str(exc)[:300]
+
+
+def parse_intent(message: str, llm=None, budget_ms: float = 20000, history: Sequence | None = None, *,
+                 min_confidence: float = DEFAULT_MIN_CONFIDENCE, force_llm: bool = False,
+                 brands: Sequence[str] | None = None) -> ParseResult:
+    """Rules first; the LLM only when the rules are not confident (or force_llm). Never raises.
+
+    `llm` is any object with `complete(messages, *, json_schema=None, max_tokens=...)`, or None.
+    `budget_ms` bounds the LLM (including the repair attempt); past it the rules' parse is used.
+    """
+    from assistant.rules import parse_rules
+
+    started = time.perf_counter()
+    rules = parse_rules(message, brands=brands)
+
+    def done(intent: Intent, source: str, error: str | None = None, raw: Intent | None = None) -> ParseResult:
+        return ParseResult(intent=intent, source=source, ms=(time.perf_counter() - started) * 1000,
+                           confidence=rules.confidence, error=error, llm_raw=raw)
+
+    if llm is None or (rules.confidence >= min_confidence and not force_llm):
+        return done(rules.intent, "rules")
+    try:
+        raw = llm_intent(message, llm, history=history, timeout_s=budget_ms / 1000.0,
+                         language=rules.intent.language)
+        return done(merge(rules, raw, message), "llm", raw=raw)
+    except Exception as exc:  # noqa: BLE001 - the shopper never sees an exception from parsing
+        log.warning("LLM intent parse failed, using the rules: %s", _short_error(exc))
+        return done(rules.intent, "fallback", error=f"{type(exc).__name__}: {_short_error(exc)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Merging: the rules win where they found explicit evidence; LLM values are checked against the
+# message before they are accepted, so a small model cannot invent a price, brand or exclusion.
+_NEG_CUE = re.compile(r"\b(?:not|no|nothing|without|avoid|except|excluding|free|hate|allergic|never|don'?t|doesn'?t|"
+                      r"isn'?t|won'?t|other than)\b"
+                      r"|不|无|别|除了|避|没有|排除|去掉")
+_SORT_CUE = re.compile(r"cheap|afford|inexpensive|price|budget|rated|rating|review|best|popular|sell|trend|"
+                       r"newest|latest|new arrival|expensive|priciest|便宜|贵|价|评|好|热|销|新|实惠|人气|爆")
+
+
+def _numbers_in(message: str) -> set[float]:
+    from assistant.rules import normalise_numbers
+
+    text = normalise_numbers(message)
+    values = set()
+    for m in re.finditer(r"\d+(?:,\d{3})*(?:\.\d+)?\s*(k\b)?", text, re.I):
+        value = float(m.group().replace(",", "").rstrip("kK ").strip() or 0)
+        values.add(value * 1000 if m.group(1) else value)
+    return values
+
+
+def _grounded_words(term: str, message: str) -> bool:
+    """Every word of `term` (4-letter prefix) appears in the message (English messages)."""
+    low = message.lower()
+    words = [w for w in re.findall(r"[a-z0-9]+", term.lower()) if len(w) > 2]
+    return bool(words) and all(w[:4] in low for w in words)
+
+
+def merge(rules, raw: Intent, message: str) -> Intent:
+    """Combine the rules' parse (RuleParse) with the LLM's validated Intent."""
+    r = rules.intent
+    zh = r.language == "zh"
+    found = rules.found
+    out: dict[str, Any] = r.model_dump()
+
+    # action: explicit cues win; otherwise the LLM's reading, kept sane
+    if "action" not in found:
+        action = raw.action
+        if action == "chitchat" and (r.category or r.must_have or r.brand or r.price_max or r.price_min):
+            action = "search"
+        if action in ("ask_about_product", "compare") and not r.refers_to and "this" not in rules.cues:
+            action = r.action if r.action != "chitchat" else "search"
+        out["action"] = action
+
+    numbers = _numbers_in(message)
+    for key in ("price_min", "price_max"):
+        if key not in found and getattr(raw, key) is not None and getattr(raw, key) in numbers:
+            out[key] = getattr(raw, key)
+
+    if "brand" not in found and raw.brand:
+        low = message.lower()
+        aliases = [k for k, v in {**lexicon.BRANDS, **lexicon.BRANDS_ZH}.items() if v == raw.brand]
+        if raw.brand.lower() in low or any(a.lower() in low for a in aliases):
+            out["brand"] = raw.brand
+
+    if "exclude" not in found and raw.exclude and _NEG_CUE.search(message.lower()):
+        out["exclude"] = [t for t in raw.exclude if zh or _grounded_words(t, message)]
+
+    not_attributes = {out.get("category"), raw.category, r.occasion, raw.occasion, r.recipient, raw.recipient,
+                      (out.get("brand") or "").lower()} | set(lexicon.PRODUCTS_EN.values())
+    extra_must = [t for t in raw.must_have if t not in r.must_have and t not in out["exclude"]
+                  and t not in not_attributes and not _CJK.search(t) and (zh or _grounded_words(t, message))]
+    out["must_have"] = list(r.must_have) + extra_must
+
+    if "sort" not in found and raw.sort != "relevance" and _SORT_CUE.search(message.lower()):
+        out["sort"] = raw.sort
+
+    for key in ("recipient", "occasion"):
+        value = getattr(raw, key)
+        if key not in found and value and (zh or _grounded_words(value, message)):
+            out[key] = value
+
+    if "category" not in found and raw.category and not _CJK.search(raw.category):
+        out["category"] = raw.category
+
+    # search text: the LLM's English keywords when usable, plus the rules' product/attribute words
+    text = raw.search_text if raw.search_text and not _CJK.search(raw.search_text) else r.search_text
+    words = text.split()
+    for term in ([out["category"]] if out["category"] else []) + out["must_have"]:
+        if term and term not in text:
+            words.append(term)
+    words = [w for w in words if w not in set(" ".join(out["exclude"]).split())] if out["exclude"] else words
+    out["search_text"] = " ".join(words)
+    return Intent.model_validate(out)
