@@ -1,0 +1,453 @@
+"""Answers built from facts: "why" lines from real score components, a grounding validator for
+LLM summaries, and product questions answered from the catalog text only.
+
+Products are duck-typed: anything with .id/.title/.description/.price/.currency/.brand/
+.attributes/.rating (a retrieval.catalog.Product, or a dict with those keys).
+Scored items are duck-typed too: .item_id, .components {name: value}, .evidence {key: value},
+optionally .matched_terms (a retrieval.search.Hit has them).
+"""
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+from assistant import lexicon
+
+# A component contributes to "why" only at or above these values (components are in [0, 1]
+# after fusion's normalisation; a missing component never produces a reason).
+DEFAULT_THRESHOLDS = {"dense": 0.5, "lexical": 0.0, "cf": 0.2, "sequential": 0.2, "content": 0.2,
+                      "popularity": 0.5, "price_fit": 0.5}
+HISTORY_VERBS = {"purchase": "bought", "cart": "put in your cart", "click": "looked at",
+                 "view": "looked at", "rating": "rated", "search": "searched for"}
+HISTORY_VERBS_ZH = {"purchase": "买过", "cart": "加入过购物车", "click": "看过", "view": "看过",
+                    "rating": "评价过", "search": "搜索过"}
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CNY": "¥", "INR": "₹", "JPY": "¥"}
+_STOP = set("a an the and or for with of to in on at by from my me i is are be it this that some any "
+            "gift set new".split())
+
+
+def _get(obj: Any, name: str, default=None):
+    if obj is None:
+        return default
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _lookup(catalog: Any, item_id: str | None):
+    """catalog.get(id) (retrieval Catalog), a dict id -> product, or a list of products."""
+    if catalog is None or item_id is None:
+        return None
+    try:
+        if isinstance(catalog, dict):
+            return catalog.get(item_id)
+        if isinstance(catalog, (list, tuple)):
+            return next((p for p in catalog if str(_get(p, "id")) == str(item_id)), None)
+        return catalog.get(item_id)
+    except (KeyError, IndexError, LookupError):
+        return None
+
+
+def format_price(price: float | None, currency: str | None = None) -> str:
+    if price is None:
+        return ""
+    symbol = _SYMBOLS.get((currency or "").upper())
+    amount = f"{price:,.2f}".rstrip("0").rstrip(".") if price != int(price) else f"{int(price):,}"
+    if symbol:
+        return f"{symbol}{amount}"
+    return f"{amount} {currency}" if currency else amount
+
+
+def _short_title(title: str, n: int = 60) -> str:
+    title = re.sub(r"\s+", " ", str(title or "")).strip()
+    return title if len(title) <= n else title[: n - 1].rsplit(" ", 1)[0] + "…"
+
+
+def product_text(product: Any) -> str:
+    """All catalog text of a product: title, brand, description, attribute keys and values."""
+    parts = [_get(product, "title", ""), _get(product, "brand", "") or "", _get(product, "category", "") or "",
+             _get(product, "description", "") or ""]
+    attributes = _get(product, "attributes", {}) or {}
+    parts += [f"{k}: {v}" for k, v in attributes.items()]
+    return "\n".join(str(p) for p in parts if p)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+(?:[-'][a-z0-9]+)*", text.lower())
+
+
+def _stem(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ses", "xes", "zes", "ches", "shes")) and len(word) > 4:
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def matched_terms(item: Any, product: Any = None, intent: Any = None) -> list[str]:
+    """Query terms that really occur in the product: the searcher's own list when it has one,
+    otherwise the intent's search words found in the product's catalog text."""
+    terms = _get(item, "matched_terms")
+    if not terms:
+        evidence = _get(item, "evidence", {}) or {}
+        raw = evidence.get("matched_terms")
+        terms = [t.strip() for t in raw.split(",")] if isinstance(raw, str) else raw
+    if terms:
+        return [t for t in dict.fromkeys(str(t) for t in terms) if t]
+    if product is None or intent is None:
+        return []
+    text_stems = {_stem(w) for w in _words(product_text(product))}
+    query = _get(intent, "search_text", "") or ""
+    out = []
+    for w in _words(query):
+        if w not in _STOP and len(w) > 2 and _stem(w) in text_stems and w not in out:
+            out.append(w)
+    return out
+
+
+def why(item: Any, catalog: Any = None, intent: Any = None, *, max_reasons: int = 3,
+        thresholds: dict | None = None, language: str | None = None) -> str:
+    """One line saying why this product is shown, from its score components and evidence only.
+
+    "matches 'matte', 'lipstick'; you bought Maybelline Super Stay; popular with shoppers".
+    Returns "" when no component is strong enough to be worth saying.
+    """
+    th = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+    zh = (language or _get(intent, "language", "en")) == "zh"
+    components: dict = dict(_get(item, "components", {}) or {})
+    evidence: dict = dict(_get(item, "evidence", {}) or {})
+    product = _lookup(catalog, _get(item, "item_id") or _get(item, "id"))
+    reasons: list[tuple[float, str]] = []   # (strength, text); the query match always first
+
+    terms = matched_terms(item, product, intent)
+    if terms and (components.get("lexical", 0) > th["lexical"] or components.get("dense", 0) >= th["dense"]
+                  or not components):
+        quoted = ", ".join(f"“{t}”" if zh else f"'{t}'" for t in terms[:4])
+        reasons.append((9.0, f"匹配 {quoted}" if zh else f"matches {quoted}"))
+    elif components.get("dense", 0) >= th["dense"]:
+        reasons.append((components["dense"], "与你的描述很接近" if zh else "close to what you described"))
+
+    history_item = evidence.get("history_item")
+    if history_item:
+        title = _short_title(_get(_lookup(catalog, history_item), "title", "") or "")
+        kind = evidence.get("history_type", "purchase")
+        if title:
+            verb = (HISTORY_VERBS_ZH if zh else HISTORY_VERBS).get(kind, HISTORY_VERBS["view"])
+            strength = max(components.get(k, 0) for k in ("content", "sequential", "cf")) if components else 1.0
+            reasons.append((strength + 1.0, f"你{verb}{title}" if zh else f"you {verb} {title}"))
+    co_bought = evidence.get("co_bought")
+    if co_bought:
+        title = _short_title(_get(_lookup(catalog, co_bought), "title", "") or "")
+        if title:
+            reasons.append((components.get("cf", 0.5) + 0.5,
+                            f"常与{title}一起购买" if zh else f"often bought with {title}"))
+
+    labels = {
+        "cf": ("和你口味相近的顾客买了它", "shoppers with similar taste bought it"),
+        "sequential": ("符合你最近的购物节奏", "fits what you've been shopping for lately"),
+        "content": ("和你喜欢的商品相似", "similar to things you liked"),
+        "popularity": ("很受顾客欢迎", "popular with shoppers"),
+    }
+    for key, (text_zh, text_en) in labels.items():
+        value = components.get(key)
+        if value is None or value < th[key] or value <= 0:
+            continue
+        if key == "content" and history_item:
+            continue   # already said more precisely
+        reasons.append((value, text_zh if zh else text_en))
+
+    price = _get(product, "price")
+    budget = _get(intent, "price_max")
+    if components.get("price_fit", 0) >= th["price_fit"] and price is not None:
+        currency = _get(product, "currency") or _get(intent, "currency")
+        if budget is not None and price <= budget:
+            text = (f"{format_price(price, currency)}，在你的预算 {format_price(budget, currency)} 以内" if zh
+                    else f"{format_price(price, currency)}, within your {format_price(budget, currency)} budget")
+        else:
+            text = f"价格合适（{format_price(price, currency)}）" if zh else f"fits your price range ({format_price(price, currency)})"
+        reasons.append((components["price_fit"], text))
+
+    rating = _get(product, "rating")
+    if isinstance(rating, (int, float)) and rating >= 4.5 and _get(intent, "sort") == "rating":
+        reasons.append((0.6, f"评分 {rating:.1f}/5" if zh else f"rated {rating:.1f}/5"))
+
+    reasons.sort(key=lambda r: -r[0])
+    seen, lines = set(), []
+    for _, text in reasons:
+        if text not in seen:
+            seen.add(text)
+            lines.append(text)
+    return ("；" if zh else "; ").join(lines[:max_reasons])
+
+
+# ---------------------------------------------------------------------------------------------
+# Grounding: an LLM summary may only cite the products that were shown.
+@dataclass
+class GroundingReport:
+    text: str                                      # the summary with unsupported sentences removed
+    removed: list[str] = field(default_factory=list)   # the sentences dropped
+    reasons: list[str] = field(default_factory=list)   # why each was dropped
+
+    @property
+    def ok(self) -> bool:
+        return not self.removed
+
+
+_PRICE_RE = re.compile(r"(?:(?P<sym>[$€£¥￥₹])\s?(?P<a>\d[\d,]*(?:\.\d+)?)|(?P<b>\d[\d,]*(?:\.\d+)?)\s?"
+                       r"(?P<word>dollars?|bucks|usd|euros?|eur|pounds?|gbp|yuan|rmb|cny|元|块|rupees?|inr|yen))",
+                       re.I)
+_SENTENCE_RE = re.compile(r"[^.!?。！？\n]+[.!?。！？]*\s*|\n")
+_QUOTED_RE = re.compile(r"[\"“”「」『』]([^\"“”「」『』]{3,120})[\"“”「」『』]|\*\*([^*]{3,120})\*\*")
+_CAPITALISED_RE = re.compile(r"\b(?:[A-Z][\w'&.-]*|\d+[\w-]*)(?:\s+(?:[A-Z][\w'&.-]*|\d+[\w-]*|&|of|de|the)){1,8}")
+_COMMON_CAPS = {"Here", "These", "This", "The", "All", "Both", "If", "For", "You", "Your", "I", "It",
+                "They", "We", "Our", "Each", "Some", "Any", "My", "Also", "And", "Or", "But", "Option",
+                "First", "Second", "Third", "Last", "Finally", "Note", "Please", "Hope", "Enjoy"}
+
+
+def _norm_tokens(text: str) -> set[str]:
+    return {_stem(w) for w in _words(text) if len(w) > 1}
+
+
+def _supported_span(span: str, allowed_tokens: list[set[str]]) -> bool:
+    tokens = {t for t in _norm_tokens(span) if t not in _STOP}
+    if not tokens:
+        return True
+    best = max((len(tokens & allowed) / len(tokens) for allowed in allowed_tokens), default=0.0)
+    return best >= 0.6
+
+
+def ground_report(summary: str, products: Sequence, *, catalog_titles: Iterable[str] | None = None,
+                  brands: Iterable[str] | None = None) -> GroundingReport:
+    """Drop every sentence of `summary` that names a product or a price that is not one of
+    `products` (the ones shown this turn).
+
+    Detected as product names: quoted or **bold** spans, runs of Capitalised Words, known
+    brands (the built-in list plus `brands`), and any title from `catalog_titles` (the whole
+    catalog, when the caller has it). Detected as prices: amounts with a currency sign or word.
+    """
+    shown_tokens = [_norm_tokens(f"{_get(p, 'title', '')} {_get(p, 'brand', '') or ''}") for p in products]
+    shown_prices = [float(_get(p, "price")) for p in products if isinstance(_get(p, "price"), (int, float))]
+    shown_brands = {str(_get(p, "brand")).lower() for p in products if _get(p, "brand")}
+    shown_titles = {str(_get(p, "title", "")).lower() for p in products}
+    brand_names = {b.lower() for b in lexicon.BRANDS} | {b.lower() for b in (brands or ())}
+    titles = [t for t in (catalog_titles or ()) if t and len(t) >= 8 and t.lower() not in shown_titles]
+    kept, removed, reasons = [], [], []
+    for sentence in _SENTENCE_RE.findall(summary or ""):
+        problem = None
+        for m in _PRICE_RE.finditer(sentence):
+            value = float((m.group("a") or m.group("b")).replace(",", ""))
+            if not any(abs(value - p) < 0.01 for p in shown_prices):
+                problem = f"price {m.group().strip()} is not the price of a shown product"
+                break
+        if problem is None:
+            low = sentence.lower()
+            for title in titles:
+                if title.lower() in low:
+                    problem = f"names {title!r}, which was not shown"
+                    break
+        if problem is None:
+            spans = [g for m in _QUOTED_RE.finditer(sentence) for g in m.groups() if g]
+            spans += [m.group() for m in _CAPITALISED_RE.finditer(sentence)
+                      if m.group().split()[0] not in _COMMON_CAPS or len(m.group().split()) > 2]
+            for span in spans:
+                if not _supported_span(span, shown_tokens):
+                    problem = f"names {span.strip()!r}, which is not a shown product"
+                    break
+        if problem is None:
+            for brand in brand_names:
+                if re.search(rf"(?<![\w]){re.escape(brand)}(?![\w])", sentence.lower()) and \
+                        brand not in shown_brands and not any(brand in t for t in shown_titles):
+                    problem = f"names the brand {brand!r}, which no shown product has"
+                    break
+        if problem:
+            removed.append(sentence.strip())
+            reasons.append(problem)
+        else:
+            kept.append(sentence)
+    text = re.sub(r"[ \t]+\n", "\n", "".join(kept)).strip()
+    return GroundingReport(text=text, removed=removed, reasons=reasons)
+
+
+def ground(summary: str, products: Sequence, **kwargs) -> str:
+    """The summary with every sentence that cites an unshown product or price removed."""
+    return ground_report(summary, products, **kwargs).text
+
+
+def summarize(intent: Any, products: Sequence, llm=None, *, budget_ms: float = 8000,
+              catalog_titles: Iterable[str] | None = None) -> str:
+    """A short reply line for the products shown. Deterministic by default; with an LLM, its
+    summary passes through `ground` (and the deterministic line is used if nothing survives)."""
+    zh = _get(intent, "language", "en") == "zh"
+    n = len(products)
+    if n == 0:
+        return ("没有找到符合条件的商品。可以放宽价格或换个说法试试。" if zh
+                else "I couldn't find products matching that. Try a wider price range or other words.")
+    what = _get(intent, "search_text", "") or _get(intent, "category", "") or ("products" if not zh else "商品")
+    constraints = []
+    lo, hi, cur = _get(intent, "price_min"), _get(intent, "price_max"), _get(intent, "currency")
+    if hi is not None and lo is not None:
+        constraints.append(f"{format_price(lo, cur)}–{format_price(hi, cur)}")
+    elif hi is not None:
+        constraints.append(("不超过 " if zh else "under ") + format_price(hi, cur))
+    elif lo is not None:
+        constraints.append(("高于 " if zh else "over ") + format_price(lo, cur))
+    excl = _get(intent, "exclude", []) or []
+    if excl:
+        constraints.append(("不含 " if zh else "without ") + ", ".join(excl))
+    recipient = _get(intent, "recipient")
+    if recipient:
+        constraints.append(("送给 " if zh else "for your ") + recipient)
+    detail = f" ({'; '.join(constraints)})" if constraints else ""
+    base = (f"为你找到 {n} 件{what}{detail}：" if zh else f"Here {'is' if n == 1 else 'are'} {n} "
+            f"{'match' if n == 1 else 'matches'} for {what}{detail}:")
+    if llm is None:
+        return base
+    try:
+        from assistant.intent import _call_with_budget
+        from assistant.prompts import load_prompt
+
+        listing = "\n".join(f"{i}. {_get(p, 'title', '')} — {format_price(_get(p, 'price'), _get(p, 'currency'))}"
+                            for i, p in enumerate(products, 1))
+        messages = [{"role": "user", "content": load_prompt("answer_summary").render(
+            request=what + detail, products=listing, language="Chinese" if zh else "English")}]
+        text = _call_with_budget(lambda: llm.complete(messages, max_tokens=120), budget_ms / 1000.0)
+        grounded = ground(str(text), products, catalog_titles=catalog_titles)
+        return grounded if len(grounded) >= 20 else base
+    except Exception:  # noqa: BLE001 - a summary is optional; never fail the turn for it
+        return base
+
+
+# ---------------------------------------------------------------------------------------------
+# Product questions, answered from the catalog text only
+_QUESTION_FILLER = re.compile(
+    r"\b(?:is|are|does|do|did|can|could|will|would|has|have|it|its|it's|this|that|they|them|the|a|an|one|"
+    r"first|second|third|fourth|fifth|last|product|item|option|number|\d+(?:st|nd|rd|th)?|tell|me|about|please|"
+    r"really|actually|also|still|contain|contains|containing|have|any|made|with|of|come|comes|in|for|good|"
+    r"suitable|ok|okay|safe|what|which|how|much|know|you|do|there|i|my|use|be)\b|[?？!！.,，。]", re.I)
+_SYNONYMS = {
+    "waterproof": ["waterproof", "water-proof", "water resistant", "water-resistant", "sweatproof", "防水"],
+    "vegan": ["vegan", "plant-based", "纯素"],
+    "cruelty-free": ["cruelty-free", "cruelty free", "not tested on animals", "leaping bunny"],
+    "fragrance": ["fragrance", "perfume", "scent", "parfum", "香"],
+    "fragrance-free": ["fragrance-free", "fragrance free", "unscented", "无香"],
+    "parabens": ["paraben", "parabens"], "paraben-free": ["paraben-free", "paraben free", "no parabens"],
+    "sulfates": ["sulfate", "sulfates", "sulphate", "sls"], "alcohol": ["alcohol", "ethanol", "酒精"],
+    "long-lasting": ["long-lasting", "long lasting", "long-wear", "long wear", "all day", "24 hour", "24-hour", "持久"],
+    "matte": ["matte", "matt", "哑光"], "organic": ["organic", "有机"],
+    "sensitive skin": ["sensitive skin", "sensitive", "敏感"], "spf": ["spf", "sunscreen", "sun protection", "防晒"],
+    "gluten": ["gluten"], "hypoallergenic": ["hypoallergenic", "低敏"],
+}
+_NEGATED = re.compile(r"\b(?:not|no|non|without|isn't|isnt|is not|free of|free from)\b[\w\s-]{0,12}$", re.I)
+_FIELD_QUESTIONS = [
+    (re.compile(r"how much|price|cost|多少钱|价格|价钱", re.I), "price"),
+    (re.compile(r"\bbrand\b|who makes|made by|品牌|牌子", re.I), "brand"),
+    (re.compile(r"\brating\b|rated|stars|reviews?|评分|评价", re.I), "rating"),
+]
+
+
+@dataclass
+class Answer:
+    text: str
+    found: bool                 # the catalog says something about it
+    evidence: str | None = None  # the catalog sentence the answer rests on
+    topic: str | None = None
+
+
+def _question_topic(question: str) -> str:
+    from assistant.rules import parse_rules
+
+    parsed = parse_rules(question).intent
+    candidates = parsed.must_have + parsed.exclude
+    if candidates:
+        return candidates[0]
+    rest = _QUESTION_FILLER.sub(" ", question.lower())
+    rest = re.sub(r"\s+", " ", rest).strip()
+    return rest
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?。！？])\s+|\n+|;\s+|•", text) if s.strip()]
+
+
+def answer_question(question: str, product: Any, *, llm=None, budget_ms: float = 8000,
+                    language: str | None = None) -> Answer:
+    """Answer a question about one shown product from its catalog text only.
+
+    Finds the asked-about term (and its synonyms) in the title, description and attributes and
+    quotes the catalog sentence; says plainly when the catalog does not say. With an LLM, a
+    'not found' is re-checked by asking it for a yes/no plus an exact quote, accepted only when
+    the quote really is in the catalog text.
+    """
+    from assistant.rules import CJK
+
+    zh = (language or ("zh" if CJK.search(question or "") else "en")) == "zh"
+    title = _short_title(_get(product, "title", "this product"), 80)
+    for pattern, field_name in _FIELD_QUESTIONS:
+        if pattern.search(question or ""):
+            value = _get(product, field_name)
+            if value in (None, ""):
+                break
+            if field_name == "price":
+                value = format_price(float(value), _get(product, "currency"))
+            if field_name == "rating":
+                value = f"{float(value):.1f}/5"
+            label = {"price": ("价格", "price"), "brand": ("品牌", "brand"), "rating": ("评分", "rating")}[field_name]
+            text = f"{title} 的{label[0]}是 {value}。" if zh else f"The {label[1]} of {title} is {value}."
+            return Answer(text, True, f"{field_name}: {value}", field_name)
+
+    topic = _question_topic(question or "")
+    catalog = product_text(product)
+    if topic:
+        needles = _SYNONYMS.get(topic, [topic])
+        if topic.endswith("-free"):
+            needles = needles + _SYNONYMS.get(topic[:-5], [])
+        for sentence in _sentences(catalog):
+            low = sentence.lower()
+            for needle in needles:
+                idx = low.find(needle.lower())
+                if idx < 0:
+                    continue
+                quote = _short_title(sentence, 200)
+                negated = bool(_NEGATED.search(low[:idx]))
+                if zh:
+                    text = f"商品资料里写着：“{quote}”"
+                else:
+                    lead = "The catalog says" + (" (note the negation)" if negated else "")
+                    text = f"{lead}: \"{quote}\""
+                return Answer(text, True, quote, topic)
+    if llm is not None and topic:
+        checked = _llm_check(question, topic, catalog, llm, budget_ms)
+        if checked is not None:
+            return Answer((f"商品资料里写着：“{checked}”" if zh else f"The catalog says: \"{checked}\""),
+                          True, checked, topic)
+    about = topic or ("这个问题" if zh else "that")
+    text = (f"商品资料没有提到{title}是否{about}。" if zh
+            else f"The catalog doesn't say whether {title} is {about}." if topic and len(topic.split()) <= 3
+            else f"The catalog doesn't say anything about {about} for {title}.")
+    return Answer(text, False, None, topic or None)
+
+
+def _llm_check(question: str, topic: str, catalog: str, llm, budget_ms: float) -> str | None:
+    try:
+        from assistant.intent import _call_with_budget, extract_json
+        from assistant.prompts import load_prompt
+
+        schema = {"type": "object", "properties": {
+            "answer": {"type": "string", "enum": ["yes", "no", "not_stated"]},
+            "quote": {"type": "string"}}, "required": ["answer", "quote"], "additionalProperties": False}
+        messages = [{"role": "user", "content": load_prompt("product_question").render(
+            question=question, catalog_text=catalog[:3000])}]
+        text = _call_with_budget(lambda: llm.complete(messages, json_schema=schema, max_tokens=120),
+                                 budget_ms / 1000.0)
+        data = extract_json(text)
+        quote = str(data.get("quote", "")).strip()
+        if data.get("answer") in ("yes", "no") and len(quote) >= 4 and \
+                re.sub(r"\s+", " ", quote.lower()) in re.sub(r"\s+", " ", catalog.lower()):
+            return quote
+    except Exception:  # noqa: BLE001 - fall back to "the catalog does not say"
+        return None
+    return None

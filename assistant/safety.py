@@ -1,0 +1,97 @@
+"""Input checks before anything else sees a message: length limit, prompt injection, off-topic.
+
+Prompt injection cannot change behaviour here by construction: the LLM only ever fills an
+Intent (validated JSON) and its free text is grounded before a shopper sees it; replies are built
+from templates. This module additionally strips injection phrases so they do not reach the LLM,
+answers requests for the system prompt with a fixed line, and catches any reply that would echo
+the prompt (`leaks_prompt`).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+MAX_MESSAGE_CHARS = 2000
+
+Kind = Literal["ok", "empty", "too_long", "injection", "off_topic"]
+
+
+@dataclass
+class SafetyVerdict:
+    ok: bool                 # False: do not parse; send `reply` instead
+    kind: Kind
+    message: str             # the text to parse (injection phrases removed); "" when not ok
+    reply: str | None = None  # the fixed answer when not ok
+    language: str = "en"
+
+
+_INJECTION = re.compile(
+    r"(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+|the\s+|your\s+|my\s+|previous\s+|prior\s+|above\s+|earlier\s+)*"
+    r"(?:instructions?|rules?|prompts?|directions?|guidelines?|constraints?|system\s+prompt)[^.!?\n]*"
+    r"|(?:print|show|reveal|repeat|display|output|tell me|give me|what(?:'s| is| are))\s+(?:me\s+)?(?:your|the)\s+"
+    r"(?:full\s+|exact\s+|original\s+|hidden\s+|initial\s+)?(?:system\s+prompt|prompt|instructions|system\s+message|rules)[^.!?\n]*"
+    r"|you\s+are\s+now\s+(?:a|an|in|DAN)\b[^.!?\n]*|(?:developer|god|jailbreak|dan)\s+mode[^.!?\n]*"
+    r"|(?:pretend|act)\s+(?:to\s+be|as)\s+(?:a|an)\s+(?!shopper|customer)[^.!?\n]*"
+    r"|new\s+instructions?:[^\n]*|system\s*:\s*[^\n]*|<\s*/?\s*(?:system|im_start|im_end)[^>]*>"
+    r"|忽略(?:之前|以上|前面|所有)?的?(?:所有)?(?:指令|指示|规则|提示)[^。！？\n]*"
+    r"|(?:告诉我|显示|打印|输出|重复)(?:你的)?(?:系统)?(?:提示词|提示|指令)[^。！？\n]*|系统提示(?:词)?",
+    re.I)
+
+REPLIES = {
+    "empty": ("Tell me what you're looking for, for example \"a matte lipstick under $20\".",
+              "告诉我你想买什么，比如“200元以内的哑光口红”。"),
+    "too_long": ("That message is {n:,} characters long; the limit is {limit:,}. Please shorten it to what "
+                 "you're looking for.", "这条消息有 {n:,} 个字符，上限是 {limit:,}。请简短地说说你想买什么。"),
+    "injection": ("I can't share or change my instructions, but I'm happy to help you shop. What are you "
+                  "looking for?", "我不能透露或更改我的指令，但很乐意帮你购物。你想找什么？"),
+    "off_topic": ("I'm a shopping assistant, so I can only help with finding products. What would you like "
+                  "to buy?", "我是购物助手，只能帮你找商品。你想买点什么？"),
+}
+
+
+def _language(text: str) -> str:
+    return "zh" if re.search(r"[\u3400-\u9fff]", text or "") else "en"
+
+
+def _reply(kind: str, language: str, **values) -> str:
+    en, zh = REPLIES[kind]
+    return (zh if language == "zh" else en).format(**values)
+
+
+def check(message: str | None, *, max_chars: int = MAX_MESSAGE_CHARS) -> SafetyVerdict:
+    """Decide whether a message goes on to the parser, and with what text."""
+    text = unicodedata.normalize("NFKC", message or "")
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
+    language = _language(text)
+    if not text:
+        return SafetyVerdict(False, "empty", "", _reply("empty", language), language)
+    if len(text) > max_chars:
+        return SafetyVerdict(False, "too_long", "", _reply("too_long", language, n=len(text), limit=max_chars),
+                             language)
+    if _INJECTION.search(text):
+        cleaned = re.sub(r"\s+", " ", _INJECTION.sub(" ", text)).strip(" ,.;:!?，。！？")
+        from assistant.rules import parse_rules
+
+        rest = parse_rules(cleaned).intent if cleaned else None
+        if rest is not None and (rest.category or rest.must_have or rest.brand or rest.price_max is not None
+                                 or rest.action in ("refine", "ask_about_product", "compare")):
+            return SafetyVerdict(True, "injection", cleaned, None, language)
+        return SafetyVerdict(False, "injection", "", _reply("injection", language), language)
+    from assistant.rules import CUE_OFF_TOPIC, parse_rules
+
+    parsed = parse_rules(text)
+    if CUE_OFF_TOPIC in parsed.cues:
+        return SafetyVerdict(False, "off_topic", "", _reply("off_topic", language), language)
+    return SafetyVerdict(True, "ok", text, None, language)
+
+
+def leaks_prompt(reply: str, prompt: str, window: int = 60) -> bool:
+    """True when `reply` contains any `window`-character stretch of `prompt` (normalised)."""
+    norm_reply = re.sub(r"\s+", " ", reply or "").lower()
+    norm_prompt = re.sub(r"\s+", " ", prompt or "").lower()
+    if len(norm_prompt) < window:
+        return bool(norm_prompt) and norm_prompt in norm_reply
+    step = max(1, window // 2)
+    return any(norm_prompt[i:i + window] in norm_reply for i in range(0, len(norm_prompt) - window + 1, step))
