@@ -1,0 +1,146 @@
+"""Why-lines from real score components, grounding of LLM summaries, product questions."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from assistant.explain import answer_question, ground, ground_report, summarize, why
+from assistant.intent import Intent, parse_intent
+from assistant.llm import FakeLLM
+
+
+@dataclass
+class Scored:   # the shape of ranking.fusion.ScoredItem
+    item_id: str
+    score: float = 1.0
+    components: dict = field(default_factory=dict)
+    evidence: dict = field(default_factory=dict)
+    row: int = 0
+
+
+@pytest.fixture
+def catalog(lipsticks):
+    return {p["id"]: p for p in lipsticks}
+
+
+def test_why_names_matched_terms_history_and_popularity(catalog):
+    intent = Intent(search_text="matte red lipstick", price_max=20, currency="USD")
+    item = Scored("L1", components={"dense": 0.8, "lexical": 0.5, "popularity": 0.7, "content": 0.6},
+                  evidence={"history_item": "L4", "history_type": "purchase"})
+    text = why(item, catalog, intent)
+    assert text.startswith("matches 'matte', 'red', 'lipstick'")
+    assert "you bought MAC Matte Lipstick, Ruby Woo" in text
+    assert "popular with shoppers" in text
+    assert "similar to things you liked" not in text      # said more precisely by the history line
+
+
+def test_why_says_nothing_it_cannot_back(catalog):
+    intent = Intent(search_text="waterproof mascara")
+    item = Scored("L2", components={"dense": 0.2, "lexical": 0.0, "popularity": 0.1, "cf": 0.0})
+    assert why(item, catalog, intent) == ""
+
+
+def test_why_uses_the_searchers_own_matched_terms(catalog):
+    @dataclass
+    class Hit:
+        id: str
+        components: dict
+        matched_terms: list
+
+    assert why(Hit("L3", {"lexical": 1.0}, ["argan"]), catalog, Intent()) == "matches 'argan'"
+
+
+def test_why_budget_and_collaborative_reasons(catalog):
+    intent = Intent(search_text="lipstick", price_max=20, currency="USD")
+    item = Scored("L2", components={"lexical": 0.3, "cf": 0.9, "price_fit": 1.0},
+                  evidence={"co_bought": "L1"})
+    text = why(item, catalog, intent, max_reasons=5)
+    assert "shoppers with similar taste bought it" in text
+    assert "$6.50, within your $20 budget" in text
+    assert "often bought with Maybelline SuperStay Matte Ink Liquid Lipstick, Pioneer" in text
+
+
+def test_why_in_chinese(catalog):
+    item = Scored("L1", components={"popularity": 0.9}, evidence={"history_item": "L2", "history_type": "view"})
+    assert why(item, catalog, Intent(language="zh")) == "你看过NYX Soft Matte Lip Cream, Rome；很受顾客欢迎"
+
+
+def test_ground_removes_invented_products_and_prices(lipsticks):
+    summary = ("The NYX Soft Matte Lip Cream is a bargain at $6.50. "
+               "You might also love the Fenty Beauty Stunna Lip Paint for $26! "
+               "Another great pick is \"Velvet Teddy\" by MAC. "
+               "The Maybelline SuperStay Matte Ink lasts all day.")
+    report = ground_report(summary, lipsticks)
+    assert "Fenty" not in report.text and "$26" not in report.text and "Velvet Teddy" not in report.text
+    assert "NYX Soft Matte Lip Cream is a bargain at $6.50." in report.text
+    assert "Maybelline SuperStay Matte Ink lasts all day." in report.text
+    assert len(report.removed) == 2
+
+
+def test_ground_checks_prices_of_shown_products(lipsticks):
+    assert ground("MAC Matte Lipstick costs $19.", lipsticks) == "MAC Matte Lipstick costs $19."
+    assert ground("MAC Matte Lipstick costs $15.", lipsticks) == ""
+
+
+def test_ground_uses_catalog_titles_and_brands(lipsticks):
+    text = "Try the revlon super lustrous lipstick too. The NYX one is great."
+    out = ground(text, lipsticks, catalog_titles=["Revlon Super Lustrous Lipstick"])
+    assert out == "The NYX one is great."
+    assert ground("Chanel makes lovely ones.", lipsticks) == ""
+
+
+def test_zero_hallucinated_products_over_the_intent_set(intent_rows, lipsticks):
+    """For every message of the test set, an LLM summary that mixes shown products with an
+    invented one is grounded: nothing that was not shown survives."""
+    invented = ["Glossier Ultralip Tinted Balm", "Charlotte Tilbury Pillow Talk", "$88", "¥999"]
+    for n, row in enumerate(intent_rows):
+        shown = lipsticks[n % 3: n % 3 + 2]
+        fake = (f"For you: {shown[0]['title']} at ${shown[0]['price']:.2f}. "
+                f"Also consider the {invented[n % 2]} at {invented[2 + n % 2]}. "
+                f"{shown[1]['title']} is popular.")
+        intent = parse_intent(row["message"], None).intent
+        text = summarize(intent, shown, FakeLLM([fake]))
+        for bad in invented:
+            assert bad not in text, (row["id"], text)
+        assert shown[0]["title"] in text
+
+
+def test_summarize_falls_back_to_the_deterministic_line(lipsticks):
+    intent = Intent(search_text="lipstick", price_max=20, currency="USD")
+    base = summarize(intent, lipsticks)
+    assert base == "Here are 4 matches for lipstick (under $20):"
+    assert summarize(intent, lipsticks, FakeLLM([RuntimeError("down")])) == base
+    assert summarize(intent, lipsticks, FakeLLM(["Buy the Dior Addict for $40."])) == base
+    assert summarize(intent, []) .startswith("I couldn't find")
+
+
+def test_answer_from_the_catalog(lipsticks):
+    answer = answer_question("is the first one waterproof?", lipsticks[0])
+    assert answer.found and "Waterproof formula" in answer.text
+    assert answer_question("is it vegan?", lipsticks[1]).found
+
+
+def test_answer_says_plainly_when_the_catalog_does_not_say(lipsticks):
+    answer = answer_question("is the fourth one waterproof?", lipsticks[3])
+    assert not answer.found
+    assert answer.text == "The catalog doesn't say whether MAC Matte Lipstick, Ruby Woo is waterproof."
+    assert "没有提到" in answer_question("第四个防水吗？", lipsticks[3]).text
+
+
+def test_answer_flags_a_negation_in_the_catalog(lipsticks):
+    answer = answer_question("is the third one waterproof?", lipsticks[2])
+    assert answer.found and "negation" in answer.text and "Not waterproof" in answer.text
+
+
+def test_answer_price_and_brand_fields(lipsticks):
+    assert answer_question("how much is it?", lipsticks[1]).text == "The price of NYX Soft Matte Lip Cream, Rome is $6.50."
+    assert "MAC" in answer_question("what brand is it", lipsticks[3]).text
+
+
+def test_answer_llm_quotes_are_verified(lipsticks):
+    product = lipsticks[3] | {"description": "A cult classic. Formulated without parabens."}
+    good = FakeLLM([{"answer": "yes", "quote": "Formulated without parabens."}])
+    assert answer_question("is it safe for my allergy?", product, llm=good).found
+    invented = FakeLLM([{"answer": "yes", "quote": "Dermatologist approved for all allergies."}])
+    assert not answer_question("is it safe for my allergy?", product, llm=invented).found
