@@ -54,7 +54,7 @@ def format_price(price: float | None, currency: str | None = None) -> str:
     if price is None:
         return ""
     symbol = _SYMBOLS.get((currency or "").upper())
-    amount = f"{price:,.2f}".rstrip("0").rstrip(".") if price != int(price) else f"{int(price):,}"
+    amount = f"{price:,.2f}" if price != int(price) else f"{int(price):,}"
     if symbol:
         return f"{symbol}{amount}"
     return f"{amount} {currency}" if currency else amount
@@ -200,7 +200,7 @@ class GroundingReport:
 _PRICE_RE = re.compile(r"(?:(?P<sym>[$€£¥￥₹])\s?(?P<a>\d[\d,]*(?:\.\d+)?)|(?P<b>\d[\d,]*(?:\.\d+)?)\s?"
                        r"(?P<word>dollars?|bucks|usd|euros?|eur|pounds?|gbp|yuan|rmb|cny|元|块|rupees?|inr|yen))",
                        re.I)
-_SENTENCE_RE = re.compile(r"[^.!?。！？\n]+[.!?。！？]*\s*|\n")
+_SENTENCE_RE = re.compile(r"(?:[^.!?。！？\n]|\.(?=\d))+[.!?。！？]*\s*|\n")
 _QUOTED_RE = re.compile(r"[\"“”「」『』]([^\"“”「」『』]{3,120})[\"“”「」『』]|\*\*([^*]{3,120})\*\*")
 _CAPITALISED_RE = re.compile(r"\b(?:[A-Z][\w'&.-]*|\d+[\w-]*)(?:\s+(?:[A-Z][\w'&.-]*|\d+[\w-]*|&|of|de|the)){1,8}")
 _COMMON_CAPS = {"Here", "These", "This", "The", "All", "Both", "If", "For", "You", "Your", "I", "It",

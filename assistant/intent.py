@@ -1,4 +1,4 @@
-"""The shopper's intent: a validated structure, and the pipeline that fills it.
+r"""The shopper's intent: a validated structure, and the pipeline that fills it.
 
     rules (fast, deterministic) --confident--> done
           \--not confident--> LLM (JSON, schema-constrained where the backend can) -> validate

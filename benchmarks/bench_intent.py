@@ -36,8 +36,15 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 class CachingLLM:
     """Memoises completions so that the llm-raw mode reuses the llm mode's model calls."""
 
-    def __init__(self, llm):
-        self.llm, self.name, self.cache, self.calls = llm, getattr(llm, "name", "llm"), {}, 0
+    def __init__(self, llm, path: Path | None = None):
+        self.llm, self.name, self.cache, self.calls, self.path = llm, getattr(llm, "name", "llm"), {}, 0, path
+        if path is not None and path.is_file():
+            self.cache = json.loads(path.read_text())
+
+    def save(self) -> None:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(json.dumps(self.cache, ensure_ascii=False))
 
     def complete(self, messages, *, json_schema=None, max_tokens=256):
         key = json.dumps([messages, json_schema, max_tokens], sort_keys=True, ensure_ascii=False)
@@ -89,6 +96,8 @@ def main(argv=None) -> int:
                     help="LLM budget per message (default 10 min: measure the model, not the timeout)")
     ap.add_argument("--home", default=os.environ.get("SHOPASSIST_HOME", str(REPO / ".shopassist")))
     ap.add_argument("--json", dest="json_out", metavar="OUT", help="write all results as JSON")
+    ap.add_argument("--llm-cache", metavar="FILE", help="reuse / store model replies (re-score without re-running "
+                    "the model; latency figures are then meaningless for the cached calls)")
     args = ap.parse_args(argv)
 
     from assistant.intent import Intent, ParseResult, parse_intent
@@ -114,7 +123,8 @@ def main(argv=None) -> int:
         started = time.perf_counter()
         base.warmup()
         report["warmup_s"] = round(time.perf_counter() - started, 2)
-        llm = CachingLLM(base)
+        llm = CachingLLM(base, Path(args.llm_cache) if args.llm_cache else None)
+        report["llm_cache_entries_at_start"] = len(llm.cache)
 
     for mode in modes:
         if mode == "rules":
@@ -140,6 +150,8 @@ def main(argv=None) -> int:
                 print(f"  {mode}: {n}/{total} ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
 
         results = run(rows, parser, progress=progress)
+        if llm is not None:
+            llm.save()
         summary = summarize(results, rows)
         summary["seconds"] = round(time.perf_counter() - started, 1)
         summary["llm_calls"] = (llm.calls - calls_before) if llm else 0
