@@ -1,0 +1,488 @@
+"""Privacy: PII redaction, pseudonymous user ids in logs, a redacted chat log, and forgetting a shopper.
+
+- `redact(text)`: e-mail addresses -> "[email]", phone numbers (international "+CC ..." / "00CC ...",
+  Chinese mobiles, common national formats, any number right after "phone/tel/call/手机/电话 ...")
+  -> "[phone]", card numbers (13-19 digits, optionally grouped by spaces or dashes, passing the
+  Luhn check) -> "[card]", IBANs (mod-97 check) -> "[iban]". Prices ("$1,299.99"), sizes ("10.5"),
+  dates and model numbers ("WH-1000XM4", "SM-G991B") are left alone. Full-width digits count.
+- `pseudonymise(user_id, secret)`: a keyed HMAC-SHA256, first 16 hex digits. The key is created once
+  per home (`load_secret(home)`, file `<home>/secret.key`, mode 0600) and never logged.
+- Logging convention: pass the raw id as `extra={"user_id": uid}` (see `user_extra`). The
+  `PseudonymiseFilter` (installed on the handler by `configure_logging`) replaces `record.user_id`
+  with the pseudonym, sets `record.user` (use `%(user)s` in formats; "-" when there is none),
+  replaces the raw id where it also appears in the message, and redacts PII in the message.
+- `ChatLog`: chat messages in SQLite (WAL, synchronous=FULL, secure_delete) - only ever redacted.
+- `forget_user(...)`: erase a shopper's events and chat history (the live profile is dropped by
+  `RecommendationService.forget_user`; model bundles hold no per-user rows).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import re
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+SECRET_FILE = "secret.key"
+CHAT_DB = "chat.sqlite"
+PSEUDONYM_HEX = 16  # 64 bits: collisions are negligible for any realistic number of shoppers
+MAX_CHAT_CHARS = 20_000  # longer messages are truncated before they are stored
+ROLES = ("user", "assistant", "system")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [user=%(user)s] %(message)s"
+
+# ------------------------------------------------------------------------------------------------
+# Redaction
+# Detection runs on a copy with full-width digits / plus / dashes / parentheses mapped to ASCII
+# (a 1:1 character mapping, so spans line up with the original text).
+_FULLWIDTH = {0xFF10 + i: ord("0") + i for i in range(10)}
+_FULLWIDTH.update({0xFF0B: ord("+"), 0xFF0D: ord("-"), 0xFF08: ord("("), 0xFF09: ord(")"),
+                   0x2010: ord("-"), 0x2011: ord("-"), 0x2012: ord("-"), 0x2013: ord("-"),
+                   0x3000: ord(" "), 0x00A0: ord(" "), 0xFF0E: ord(".")})
+
+_EMAIL = re.compile(
+    r"(?<![\w.%+'-])[\w.%+-][\w.%+'-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![A-Za-z0-9-])"
+)
+# IBAN: country, check digits, 11-30 alphanumerics, optionally in groups of four (upper case).
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])")
+# Cards: 4-4-4-4(-3), 4-6-5 / 4-6-4 (Amex, Diners), or one run of 13-19 digits.
+_CARD = re.compile(
+    r"(?<![0-9A-Za-z.,+])(?<![0-9][ -])"
+    r"(?:[0-9]{4}(?:[ -]?[0-9]{4}){2,3}(?:[ -]?[0-9]{1,3})?|[0-9]{4}[ -]?[0-9]{6}[ -]?[0-9]{4,5}|[0-9]{13,19})"
+    r"(?![0-9A-Za-z])(?![ -][0-9])"
+)
+_NOT_BEFORE = r"(?<![0-9A-Za-z+.,])(?<![0-9][ .-])"  # not the middle of a longer number or a word
+_NOT_AFTER = r"(?![0-9A-Za-z])(?![ .-]?[0-9])(?!,[0-9]{3})"
+_PHONES = [
+    # International: +CC or 00CC, then 1-6 groups (possessive: no catastrophic backtracking).
+    re.compile(r"(?<![0-9A-Za-z+])(?:\+|00)[1-9][0-9]{0,2}+(?:[ .-]?\(?[0-9]{1,5}+\)?){1,6}+(?![0-9A-Za-z])"),
+    # Chinese mobile: 1[3-9]x xxxx xxxx (11 digits), plain or grouped 3-4-4.
+    re.compile(_NOT_BEFORE + r"1[3-9][0-9](?:[ -]?[0-9]{4}){2}" + _NOT_AFTER),
+    # National with three groups: (555) 123-4567, 555-123-4567, 020 7946 0958, 010-1234-5678.
+    re.compile(_NOT_BEFORE + r"(?:\([0-9]{2,5}\)|[0-9]{2,5})[ .-]?[0-9]{3,4}[ .-][0-9]{3,4}" + _NOT_AFTER),
+    # Trunk prefix 0 with two groups or none: 07700 900123, 0755 88889999, 07700900123.
+    re.compile(_NOT_BEFORE + r"0[1-9][0-9]{1,4}[ .-]?[0-9]{5,8}" + _NOT_AFTER),
+    # French style pairs: 01 23 45 67 89.
+    re.compile(_NOT_BEFORE + r"0[1-9](?:[ .-][0-9]{2}){4}" + _NOT_AFTER),
+]
+# Any digit run right after a phone word ("call me on 5551234567", "手机：5551234").
+_PHONE_CONTEXT = re.compile(
+    r"(?:\b(?:phone|tel|telephone|mobile|cell|call|text|whats ?app|wechat|contact)|号码|电话|手机|联系|微信)"
+    r"[^0-9\n]{0,16}?(?P<num>\+?\(?[0-9][0-9 ().-]{5,22}[0-9])(?![0-9])",
+    re.I,
+)
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def luhn_ok(digits: str) -> bool:
+    """The Luhn checksum used by payment cards (digits only)."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def iban_ok(text: str) -> bool:
+    """ISO 13616 mod-97 check (15-34 alphanumerics after removing spaces)."""
+    s = text.replace(" ", "").upper()
+    if not 15 <= len(s) <= 34 or not s.isascii() or not s.isalnum():
+        return False
+    moved = s[4:] + s[:4]
+    number = "".join(str(int(ch, 36)) for ch in moved)
+    return int(number) % 97 == 1
+
+
+def _card_ok(match: str) -> bool:
+    digits = _digits(match)
+    return 13 <= len(digits) <= 19 and luhn_ok(digits) and len(set(digits)) > 1
+
+
+_THOUSANDS = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")  # 123.456.789 is a number, not a phone
+
+
+def _phone_ok(match: str) -> bool:
+    if _THOUSANDS.fullmatch(match):
+        return False
+    digits = _digits(match)
+    if match.startswith("00"):
+        digits = digits[2:]
+    return 7 <= len(digits) <= 15
+
+
+def _find_spans(probe: str) -> list[tuple[int, int, str]]:
+    spans: list[tuple[int, int, str]] = []
+
+    def free(start: int, end: int) -> bool:
+        return all(end <= s or start >= e for s, e, _ in spans)
+
+    def add(start: int, end: int, token: str) -> None:
+        if free(start, end):
+            spans.append((start, end, token))
+
+    if "@" in probe:
+        for m in _EMAIL.finditer(probe):
+            add(m.start(), m.end(), "[email]")
+    if not any(ch.isdigit() for ch in probe):
+        return spans
+    for m in _IBAN.finditer(probe):
+        text = m.group()
+        if iban_ok(text):
+            add(m.start(), m.end(), "[iban]")
+        elif " " in text and iban_ok(text.rsplit(" ", 1)[0]):  # a following word was swallowed
+            add(m.start(), m.start() + len(text.rsplit(" ", 1)[0]), "[iban]")
+    for m in _CARD.finditer(probe):
+        if _card_ok(m.group()):
+            add(m.start(), m.end(), "[card]")
+    for m in _PHONE_CONTEXT.finditer(probe):
+        num = m.group("num").rstrip(" .-(")
+        if _phone_ok(num):
+            add(m.start("num"), m.start("num") + len(num), "[phone]")
+    for pattern in _PHONES:
+        for m in pattern.finditer(probe):
+            if _phone_ok(m.group()):
+                add(m.start(), m.end(), "[phone]")
+    return spans
+
+
+def redact(text: str) -> str:
+    """`text` with e-mails, phone numbers, card numbers and IBANs replaced by [email], [phone],
+    [card], [iban]. Everything else is kept exactly. Non-strings are converted with str()."""
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    if not text:
+        return text
+    spans = _find_spans(text.translate(_FULLWIDTH))
+    if not spans:
+        return text
+    out, pos = [], 0
+    for start, end, token in sorted(spans):
+        out.append(text[pos:start])
+        out.append(token)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+# ------------------------------------------------------------------------------------------------
+# Pseudonyms
+def _key(secret: bytes | str) -> bytes:
+    if isinstance(secret, str):
+        secret = secret.encode("utf-8")
+    if not isinstance(secret, (bytes, bytearray)) or len(secret) < 16:
+        raise ValueError("Expected a secret of at least 16 bytes (see load_secret(home))")
+    return bytes(secret)
+
+
+def pseudonymise(user_id, secret: bytes | str) -> str:
+    """Keyed HMAC-SHA256 of the user id: 16 hex digits, stable for one secret, not reversible."""
+    raw = str(user_id).encode("utf-8", "surrogatepass")
+    return hmac.new(_key(secret), raw, hashlib.sha256).hexdigest()[:PSEUDONYM_HEX]
+
+
+_SECRETS: dict[Path, bytes] = {}
+_SECRETS_LOCK = threading.Lock()
+
+
+def load_secret(home: Path | str) -> bytes:
+    """The pseudonymisation key of this home (`<home>/secret.key`), created once with mode 0600.
+
+    Concurrent first calls (threads or processes) agree on one key: it is written to a temporary
+    file and hard-linked into place, so the first writer wins and nobody reads a partial file.
+    """
+    home = Path(home).expanduser().resolve()
+    path = home / SECRET_FILE
+    with _SECRETS_LOCK:
+        if path in _SECRETS and path.exists():
+            return _SECRETS[path]
+        home.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            tmp = home / f".{SECRET_FILE}.{os.getpid()}.{threading.get_ident()}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, (secrets.token_hex(32) + "\n").encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink(missing_ok=True)
+        if os.stat(path).st_mode & 0o077:
+            os.chmod(path, 0o600)
+        text = path.read_text().strip()
+        try:
+            key = bytes.fromhex(text)
+        except ValueError:
+            key = b""
+        if len(key) < 16:
+            raise ValueError(
+                f"{path} is not a valid key (expected 64 hex digits). Delete it to create a new one; "
+                "pseudonyms in existing logs will then no longer match new ones."
+            )
+        _SECRETS[path] = key
+        return key
+
+
+# ------------------------------------------------------------------------------------------------
+# Logging
+def user_extra(user_id) -> dict:
+    """`log.info("...", extra=user_extra(uid))`: the convention the filter understands."""
+    return {"user_id": user_id}
+
+
+class PseudonymiseFilter(logging.Filter):
+    """Rewrites log records so no raw user id or PII reaches a handler.
+
+    Convention: callers pass the raw id as `extra={"user_id": uid}`. Afterwards `record.user_id`
+    and `record.user` hold the pseudonym ("-" when the record has no user), any standalone
+    occurrence of the raw id in the message is replaced by the pseudonym, and (redact_messages)
+    e-mails / phones / cards in the message are redacted. Attach it to handlers (handler filters
+    see records propagated from every logger; logger filters do not).
+    """
+
+    def __init__(self, secret: bytes | str, redact_messages: bool = True):
+        super().__init__()
+        self.secret = _key(secret)
+        self.redact_messages = redact_messages
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "_shopassist_private", False):
+            return True
+        raw = getattr(record, "user_id", None)
+        raw = None if raw is None or raw == "" else str(raw)
+        pseudonym = pseudonymise(raw, self.secret) if raw is not None else "-"
+        record.user_id = pseudonym
+        record.user = pseudonym
+        if raw is not None or self.redact_messages:
+            try:
+                message = record.getMessage()
+            except Exception:  # noqa: BLE001 - a bad format string: let the handler report it
+                message = None
+            if message is not None:
+                new = message
+                if raw is not None:
+                    new = re.sub(rf"(?<![\w-]){re.escape(raw)}(?![\w-])", pseudonym, new)
+                if self.redact_messages:
+                    new = redact(new)
+                if new != message:
+                    record.msg, record.args = new, ()
+        record._shopassist_private = True
+        return True
+
+
+_HANDLER_MARK = "_shopassist_handler"
+
+
+def configure_logging(settings, level: int | str = "INFO", stream=None, log_file: Path | str | None = None,
+                      fmt: str = LOG_FORMAT) -> logging.Handler:
+    """Install one handler on the root logger (stderr, or `log_file`) with the PseudonymiseFilter.
+
+    `settings` is an `assistant.settings.Settings` (only `.home` is read: the key lives there).
+    Calling it again replaces the handler it installed before. Returns the handler.
+    """
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, _HANDLER_MARK, False):
+            root.removeHandler(handler)
+            handler.close()
+    if log_file is not None:
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8")
+    else:
+        handler = logging.StreamHandler(stream)
+    handler.addFilter(PseudonymiseFilter(load_secret(settings.home)))
+    handler.setFormatter(logging.Formatter(fmt))
+    setattr(handler, _HANDLER_MARK, True)
+    root.addHandler(handler)
+    root.setLevel(level.upper() if isinstance(level, str) else level)
+    return handler
+
+
+# ------------------------------------------------------------------------------------------------
+# Chat log
+@dataclass(frozen=True)
+class ChatMessage:
+    id: int
+    session_id: str
+    user_id: str | None
+    role: str
+    text: str  # already redacted
+    ts: float
+
+
+_CHAT_SCHEMA = """
+CREATE TABLE IF NOT EXISTS chat_messages (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL,
+    user_id    TEXT,
+    role       TEXT NOT NULL,
+    text       TEXT NOT NULL,
+    ts         REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chat_by_session ON chat_messages(session_id, id);
+CREATE INDEX IF NOT EXISTS chat_by_user ON chat_messages(user_id);
+"""
+
+
+def _clean_text(value) -> str:
+    """Text safe for SQLite: str, lone surrogates replaced."""
+    text = value if isinstance(value, str) else str(value)
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+class ChatLog:
+    """Chat history in SQLite (WAL, synchronous=FULL). Text is redacted before it is stored.
+
+    One connection per thread; safe to share between threads and processes. `user_id` may be None
+    (anonymous sessions); `forget_user` deletes every message of the user, overwriting the pages
+    (secure_delete) and truncating the WAL, so the text is gone from the files too.
+    """
+
+    def __init__(self, path: Path | str, max_chars: int = MAX_CHAT_CHARS):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.max_chars = int(max_chars)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._conn_lock = threading.Lock()
+        self._conn().executescript(_CHAT_SCHEMA)
+
+    @classmethod
+    def for_home(cls, home: Path | str) -> "ChatLog":
+        return cls(Path(home) / CHAT_DB)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA secure_delete=ON")
+            conn.execute("PRAGMA busy_timeout=10000")
+            self._local.conn = conn
+            with self._conn_lock:
+                self._connections.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._conn_lock:
+            for conn in self._connections:
+                try:
+                    conn.close()
+                except sqlite3.ProgrammingError:
+                    pass
+            self._connections.clear()
+        self._local = threading.local()
+
+    def __enter__(self) -> "ChatLog":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def add(self, session_id: str, role: str, text: str, user_id: str | None = None,
+            ts: float | None = None) -> int:
+        """Store one message (redacted, at most `max_chars`); returns its id."""
+        if not isinstance(session_id, str) or not session_id.strip():
+            raise ValueError(f"Expected session_id to be a non-empty string, got {session_id!r}")
+        if role not in ROLES:
+            raise ValueError(f"Expected role to be one of {', '.join(ROLES)}, got {role!r}")
+        if user_id is not None and (not isinstance(user_id, str) or not user_id.strip()):
+            raise ValueError(f"Expected user_id to be a non-empty string or None, got {user_id!r}")
+        if text is None:
+            raise ValueError("Expected text to be a string, got None")
+        clean = redact(_clean_text(text)[: self.max_chars])
+        row = (_clean_text(session_id), None if user_id is None else _clean_text(user_id), role, clean,
+               float(time.time() if ts is None else ts))
+        cur = self._conn().execute(
+            "INSERT INTO chat_messages(session_id,user_id,role,text,ts) VALUES (?,?,?,?,?)", row)
+        return int(cur.lastrowid)
+
+    def history(self, session_id: str, limit: int = 50) -> list[ChatMessage]:
+        """The last `limit` messages of the session, oldest first."""
+        rows = self._conn().execute(
+            "SELECT id,session_id,user_id,role,text,ts FROM chat_messages WHERE session_id=? "
+            "ORDER BY id DESC LIMIT ?", (session_id, int(limit))).fetchall()
+        return [ChatMessage(*r) for r in reversed(rows)]
+
+    def user_messages(self, user_id: str) -> list[ChatMessage]:
+        rows = self._conn().execute(
+            "SELECT id,session_id,user_id,role,text,ts FROM chat_messages WHERE user_id=? ORDER BY id",
+            (user_id,)).fetchall()
+        return [ChatMessage(*r) for r in rows]
+
+    def count(self) -> int:
+        return int(self._conn().execute("SELECT COUNT(*) FROM chat_messages").fetchone()[0])
+
+    def forget_user(self, user_id: str) -> int:
+        """Delete every message of the user, and of every session the user took part in."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            sessions = [r[0] for r in conn.execute(
+                "SELECT DISTINCT session_id FROM chat_messages WHERE user_id=?", (user_id,))]
+            n = conn.execute("DELETE FROM chat_messages WHERE user_id=?", (user_id,)).rowcount
+            for session_id in sessions:
+                n += conn.execute("DELETE FROM chat_messages WHERE session_id=?", (session_id,)).rowcount
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return int(n)
+
+    def forget_session(self, session_id: str) -> int:
+        conn = self._conn()
+        n = conn.execute("DELETE FROM chat_messages WHERE session_id=?", (session_id,)).rowcount
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return int(n)
+
+
+# ------------------------------------------------------------------------------------------------
+def forget_user(user_id: str, *, events=None, chat: ChatLog | None = None, services: Iterable = (),
+                home: Path | str | None = None) -> dict[str, int]:
+    """Erase everything stored about one shopper; returns counts per store.
+
+    events: an open `ranking.events.EventStore` (else `<home>/events.sqlite` when it exists);
+    chat: an open ChatLog (else `<home>/chat.sqlite` when it exists); services: live
+    `RecommendationService`s, whose in-memory profiles are dropped (they also delete the events).
+    """
+    if not isinstance(user_id, str) or not user_id.strip():
+        raise ValueError(f"Expected user_id to be a non-empty string, got {user_id!r}")
+    counts = {"events": 0, "chat_messages": 0, "services": 0}
+    close: list = []
+    try:
+        if events is None and home is not None and (Path(home) / "events.sqlite").exists():
+            from ranking.events import EventStore
+
+            events = EventStore(Path(home) / "events.sqlite")
+            close.append(events)
+        if chat is None and home is not None and (Path(home) / CHAT_DB).exists():
+            chat = ChatLog.for_home(home)
+            close.append(chat)
+        for service in services:
+            counts["events"] += service.forget_user(user_id)
+            counts["services"] += 1
+        if events is not None:
+            counts["events"] += events.forget_user(user_id)
+        if chat is not None:
+            counts["chat_messages"] += chat.forget_user(user_id)
+    finally:
+        for store in close:
+            store.close()
+    return counts
