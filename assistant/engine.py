@@ -1,0 +1,605 @@
+"""The one Engine: owns the stores and models, loads them once, and is what the app, the CLI,
+the tests and the benchmarks call. Everything heavy is created lazily and shared between threads.
+
+    chat(message)  ->  safety  ->  dialogue.resolve (rules -> LLM -> validate)  ->  search
+                   ->  RecommendationService.recommend (fusion, rules)  ->  explain.why  ->  reply
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from assistant.errors import UserError
+from assistant.settings import DATA_DIR, Settings
+
+MAX_K = 100
+MAX_SESSIONS = 10_000
+CHAT_K = 5          # products per chat answer
+POOL = 200          # search candidates handed to the ranker
+
+
+@dataclass
+class ChatResult:
+    reply: str
+    products: list[dict] = field(default_factory=list)
+    intent: dict = field(default_factory=dict)
+    timings_ms: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"reply": self.reply, "products": self.products, "intent": self.intent,
+                "timings_ms": self.timings_ms}
+
+
+def _check_k(k) -> int:
+    try:
+        k = int(k)
+    except (TypeError, ValueError):
+        raise UserError(f"Expected k to be an integer between 1 and {MAX_K}, got {k!r}") from None
+    if not 1 <= k <= MAX_K:
+        raise UserError(f"Expected k to be an integer between 1 and {MAX_K}, got {k}")
+    return k
+
+
+class Engine:
+    def __init__(self, settings: Settings | None = None, *, llm=None, embedder=None):
+        self.settings = settings or Settings.from_env()
+        self._lock = threading.RLock()
+        self._embedder = embedder
+        self._llm = llm
+        self._client = None
+        self._registry = None
+        self._events = None
+        self._catalogs: dict[str, object] = {}
+        self._searchers: dict[str, object] = {}
+        self._services: dict[str, object] = {}
+        self._brand_cache: dict[str, list[str]] = {}
+        self._priced: dict[str, float] = {}
+        self._chat_log = None
+        self._prepare_lock = threading.Lock()
+        self._prepared = False
+        from assistant.dialogue import SessionStore
+
+        self.sessions = SessionStore(max_sessions=MAX_SESSIONS)
+
+    # ---------------------------------------------------------------- lazy components
+    @property
+    def embedder(self):
+        with self._lock:
+            if self._embedder is None:
+                from retrieval.embedder import make_embedder
+
+                self._embedder = make_embedder(self.settings.embedder, self.settings.cache_dir)
+            return self._embedder
+
+    @property
+    def registry(self):
+        with self._lock:
+            if self._registry is None:
+                from retrieval.catalogs import CatalogRegistry
+                from retrieval.store import make_chroma_client
+
+                if self.settings.chroma_url:
+                    self._client = make_chroma_client(url=self.settings.chroma_url)
+                else:
+                    self._client = make_chroma_client(path=self.settings.chroma_dir)
+                self._registry = CatalogRegistry(self.settings.catalogs_dir, self._client, self.embedder)
+            return self._registry
+
+    @property
+    def events(self):
+        with self._lock:
+            if self._events is None:
+                from ranking.events import EventStore
+
+                self.settings.home.mkdir(parents=True, exist_ok=True)
+                # an event must name a product of some loaded catalog (checked per catalog upstream)
+                self._events = EventStore(self.settings.events_db, known_items=self._known_item)
+            return self._events
+
+    @property
+    def llm(self):
+        """The intent LLM (None = deterministic parser only). Loaded lazily on first use."""
+        with self._lock:
+            if self._llm is None:
+                from assistant.llm import get_llm
+
+                self._llm = get_llm(self.settings) or False
+            return self._llm or None
+
+    @property
+    def chat_log(self):
+        with self._lock:
+            if self._chat_log is None:
+                from assistant.privacy import ChatLog
+
+                self._chat_log = ChatLog.for_home(self.settings.home)
+            return self._chat_log
+
+    def _name(self, catalog: str | None) -> str:
+        name = catalog or self.settings.default_catalog
+        if not isinstance(name, str) or not name.strip():
+            raise UserError(f"Expected catalog to be a catalog name, got {catalog!r}")
+        return name.strip()
+
+    def catalog(self, name: str | None = None):
+        name = self._name(name)
+        with self._lock:
+            if name not in self._catalogs:
+                from retrieval.catalogs import CatalogNotFound
+
+                try:
+                    self._catalogs[name] = self.registry.load(name)
+                except CatalogNotFound:
+                    raise UserError(f"Unknown catalog {name!r}; available: "
+                                    f"{', '.join(self.catalogs()) or 'none'}") from None
+            return self._catalogs[name]
+
+    def searcher(self, name: str | None = None):
+        name = self._name(name)
+        with self._lock:
+            if name not in self._searchers:
+                self._searchers[name] = self.registry.searcher(name) if name not in self._catalogs else \
+                    self._make_searcher(self._catalogs[name])
+            return self._searchers[name]
+
+    def _make_searcher(self, catalog):
+        from retrieval.search import HybridSearcher
+
+        return HybridSearcher.for_catalog(catalog, self.embedder, self.registry)
+
+    def service(self, name: str | None = None):
+        name = self._name(name)
+        with self._lock:
+            if name not in self._services:
+                from ranking.service import RecommendationService
+
+                self._services[name] = RecommendationService(self.catalog(name), self.events,
+                                                             self.settings.models_dir)
+            return self._services[name]
+
+    def _known_item(self, item_id: str) -> bool:
+        return any(item_id in c.index for c in list(self._catalogs.values()))
+
+    # ---------------------------------------------------------------- lifecycle
+    def prepare(self, progress: Callable[[str], None] = print, train: bool = True) -> None:
+        """First run: import the bundled demo catalog, load the demo shoppers' history and train
+        the fast models (popularity, item-kNN, ALS, content). Quick when already done.
+        The SASRec model is trained by `shopassist train` (minutes on a CPU); the running app
+        picks up a newly trained bundle by itself."""
+        with self._prepare_lock:
+            if self._prepared:
+                return
+            from retrieval.catalogs import DEMO_NAME, ensure_demo_catalog
+
+            t0 = time.perf_counter()
+            summary = ensure_demo_catalog(self.registry, DATA_DIR, progress=progress)
+            if summary is not None:
+                progress(f"Demo catalog imported: {summary.to_dict().get('n_products', '')} products "
+                         f"in {time.perf_counter() - t0:.0f} s")
+            catalog = self.catalog(DEMO_NAME)
+            if not self._demo_events_loaded():
+                from ranking.data import read_sequences, sequences_to_events
+
+                progress("Loading the demo shoppers' history (Amazon Beauty, 198,502 events) ...")
+                seqs = read_sequences(DATA_DIR / "beauty" / "sequences.txt.gz")
+                self.events.add_many(sequences_to_events(seqs, source=DEMO_SOURCE), skip_invalid=True)
+            if train:
+                from ranking.bundle import bundle_root, current_version
+
+                if current_version(bundle_root(self.settings.models_dir, DEMO_NAME)) is None:
+                    from ranking.train import TrainConfig, train_all
+
+                    progress("Training the recommendation models (first run only, about a minute) ...")
+                    train_all(catalog, self.events, self.settings.models_dir,
+                              TrainConfig(models=FAST_MODELS), progress=progress)
+            self._prepared = True
+            progress(f"Ready ({time.perf_counter() - t0:.0f} s).")
+
+    def _demo_events_loaded(self) -> bool:
+        return self.events.count() > 0 and bool(self.events.user_events(DEMO_PROBE_USER))
+
+    def catalogs(self) -> list[str]:
+        return [info.name for info in self.registry.list()]
+
+    def demo_users(self, n: int = 20, catalog: str | None = None) -> list[dict]:
+        """Real shoppers of the bundled dataset with the most history, with a few recent items."""
+        cat = self.catalog(catalog)
+        out = []
+        for user_id, count in self.events.top_users(n):
+            recent = [e.item_id for e in self.events.user_events(user_id)[-3:]]
+            titles = [cat.get(i).title for i in recent if i in cat.index]
+            out.append({"user_id": user_id, "n_events": count, "recent": titles})
+        return out
+
+    # ---------------------------------------------------------------- product JSON
+    def _product_json(self, catalog, item_id: str, score: float, components: dict, why: str = "") -> dict:
+        p = catalog.get(item_id)
+        return {"id": p.id, "title": p.title, "price": p.price, "currency": p.currency, "brand": p.brand,
+                "category": p.category, "rating": p.rating, "url": p.url,
+                "score": round(float(score), 4),
+                "components": {k: round(float(v), 4) for k, v in components.items()}, "why": why}
+
+    # ---------------------------------------------------------------- search
+    def search(self, query: str, k: int = 10, filters: dict | None = None, catalog: str | None = None) -> list[dict]:
+        """Hybrid (dense + BM25) search with hard filters; no personalisation."""
+        k = _check_k(k)
+        if not isinstance(query, str) or not query.strip():
+            raise UserError("Expected query to be a non-empty string, got " + repr(query))
+        filters = _check_filters(filters)
+        cat = self.catalog(catalog)
+        hits = self.searcher(catalog).search(query, k=k, filters=filters)
+        from assistant.explain import why
+
+        return [self._product_json(cat, h.id, h.score, h.components, why(h, cat))
+                for h in hits]
+
+    # ---------------------------------------------------------------- events
+    def record_event(self, user_id, item_id, type, event_id=None, value=None, catalog: str | None = None) -> dict:
+        """Durably store one behaviour event; the user's next recommendation reflects it."""
+        user_id = _check_user(user_id, required=True)
+        from ranking.events import EVENT_TYPES, EventValidationError
+
+        if type not in EVENT_TYPES:
+            raise UserError(f"Expected type to be one of {', '.join(EVENT_TYPES)}, got {type!r}")
+        cat = self.catalog(catalog)
+        if type != "search":
+            if not isinstance(item_id, str) or item_id not in cat.index:
+                raise UserError(f"Unknown item_id {item_id!r} in catalog {cat.name!r}: expected the id of a "
+                                f"catalog product (see /search)")
+        event = {"user_id": user_id, "item_id": item_id or None, "type": type, "timestamp": time.time(),
+                 "value": value}
+        if event_id not in (None, ""):
+            event["event_id"] = str(event_id)
+        try:
+            ack = self.service(catalog).record(event)
+        except EventValidationError as exc:
+            raise UserError(str(exc)) from None
+        return {"ok": True, "event_id": ack.event_id, "duplicate": ack.duplicate, "user_id": user_id,
+                "item_id": item_id, "type": type}
+
+    # ---------------------------------------------------------------- recommendations
+    def recommend(self, user_id=None, query: str | None = None, k: int = 10, catalog: str | None = None,
+                  filters: dict | None = None) -> list[dict]:
+        """Personal top-k for the user (anonymous when None), optionally within a query's results."""
+        k = _check_k(k)
+        user_id = _check_user(user_id)
+        filters = _check_filters(filters)
+        cat = self.catalog(catalog)
+        intent = None
+        candidates = None
+        if query is not None and str(query).strip():
+            candidates = self.searcher(catalog).candidate_pool(str(query), POOL, filters)
+        items = self.service(catalog).recommend(user_id, k=k, candidates=candidates, filters=filters)
+        return self._explained(cat, items, candidates, intent)
+
+    def _explained(self, cat, items, candidates, intent, price_max=None) -> list[dict]:
+        from assistant.explain import why
+
+        hits = {h.id: h for h in (candidates or [])}
+        out = []
+        for it in items:
+            hit = hits.get(it.item_id)
+            shown = dict(it.components)
+            view = _explain_view(it.components, hit, cat.get(it.item_id), price_max)
+            matched = hit.matched_terms if hit is not None else []
+            if hit is not None:
+                shown.update({"dense": hit.components.get("dense", 0.0),
+                              "lexical": hit.components.get("lexical", 0.0)})
+            evidence = dict(it.evidence)
+            if evidence.get("co_bought") == evidence.get("history_item"):
+                evidence.pop("co_bought", None)   # "you bought X" already says it
+            proxy = _WhyItem(it.item_id, view, evidence, matched)
+            out.append(self._product_json(cat, it.item_id, it.score, shown, why(proxy, cat, intent)))
+        return out
+
+    # ---------------------------------------------------------------- chat
+    def chat(self, message, user_id=None, session_id=None, catalog: str | None = None) -> ChatResult:
+        result = None
+        for result in self.chat_stream(message, user_id, session_id, catalog):
+            pass
+        return result
+
+    def chat_stream(self, message, user_id=None, session_id=None, catalog: str | None = None) -> Iterator[ChatResult]:
+        """One chat turn. Yields the products first (with the summary line), then the full reply."""
+        from assistant import safety
+        from assistant.dialogue import make_parser, resolve
+        from assistant.explain import answer_question, summarize
+
+        if message is not None and not isinstance(message, str):
+            raise UserError(f"Expected message to be a string, got {type(message).__name__}")
+        user_id = _check_user(user_id)
+        sid = str(session_id) if session_id not in (None, "") else (f"user:{user_id}" if user_id else "anonymous")
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        verdict = safety.check(message)
+        if not verdict.ok:
+            yield ChatResult(reply=verdict.reply or "", intent={"action": "chitchat", "safety": verdict.kind},
+                             timings_ms={"total": _ms(t0)})
+            return
+        cat = self.catalog(catalog)
+        session = self.sessions.get(sid, user_id)
+        with session.lock:
+            self.chat_log.add(sid, "user", verdict.message, user_id=user_id)
+            t = time.perf_counter()
+            parser = make_parser(self.llm, self.settings.llm_budget_ms, brands=self._brands(cat))
+            intent = resolve(verdict.message, session, parser)
+            timings["parse"] = _ms(t)
+            parse = session.last_parse
+            intent_json = intent.model_dump()
+            if parse is not None:
+                intent_json["_source"] = parse.source
+            if intent.action in ("ask_about_product", "compare") and session.last_products:
+                reply, shown = self._about_products(intent, session, verdict.message, answer_question)
+                timings["total"] = _ms(t0)
+                self.chat_log.add(sid, "assistant", reply, user_id=user_id)
+                session.record(verdict.message, intent, None)
+                yield ChatResult(reply=reply, products=shown, intent=intent_json, timings_ms=timings)
+                return
+            if intent.action == "chitchat":
+                reply = safety.REPLIES["off_topic"][1 if intent.language == "zh" else 0]
+                yield ChatResult(reply=reply, intent=intent_json, timings_ms={"total": _ms(t0)})
+                return
+            products, stage = self._find(cat, intent, user_id, session, catalog)
+            note = ""
+            if not products and (intent.price_min is not None or intent.price_max is not None) \
+                    and self._priced_share(cat) < 0.5:
+                # most of this catalog has no prices: say so and answer without the price limit
+                relaxed = intent.model_copy(update={"price_min": None, "price_max": None})
+                products, stage = self._find(cat, relaxed, user_id, session, catalog)
+                note = ("此目录的大多数商品没有价格，以下结果未按价格筛选。" if intent.language == "zh" else
+                        "Most products in this catalog have no price, so these results ignore the price limit. ")
+            timings.update(stage)
+            t = time.perf_counter()
+            line = note + summarize(intent, products)
+            timings["compose"] = _ms(t)
+            session.record(verdict.message, intent, [_ShownProduct(cat.get(p["id"])) for p in products])
+            timings["total"] = _ms(t0)
+            reply = _reply_text(line, products)
+            self.chat_log.add(sid, "assistant", reply, user_id=user_id)
+            yield ChatResult(reply=line, products=products, intent=intent_json, timings_ms=dict(timings))
+            yield ChatResult(reply=reply, products=products, intent=intent_json, timings_ms=timings)
+
+    def _priced_share(self, cat) -> float:
+        share = self._priced.get(cat.name)
+        if share is None:
+            share = sum(p.price is not None for p in cat.products) / max(1, len(cat.products))
+            self._priced[cat.name] = share
+        return share
+
+    def _brands(self, cat) -> list[str]:
+        brands = self._brand_cache.get(cat.name)
+        if brands is None:
+            brands = sorted({p.brand for p in cat.products if p.brand})
+            self._brand_cache[cat.name] = brands
+        return brands
+
+    def _find(self, cat, intent, user_id, session, catalog, k: int = CHAT_K) -> tuple[list[dict], dict]:
+        """Search (when the intent has words) + personal ranking + filters + sort."""
+        timings = {}
+        query = _query_text(intent)
+        filters = _intent_filters(intent)
+        t = time.perf_counter()
+        candidates = self.searcher(catalog).candidate_pool(query, POOL, filters) if query else None
+        timings["retrieval"] = _ms(t)
+        t = time.perf_counter()
+        exclude = session.shown_ids if session.last_intent is not None and _same_search(session.last_intent, intent) else ()
+        n = k + len(exclude) if intent.sort == "relevance" else max(POOL // 2, k + len(exclude))
+        items = []
+        if candidates is None or candidates:
+            items = self.service(catalog).recommend(user_id, k=min(n, MAX_K * 2), candidates=candidates,
+                                                    filters=filters)
+        items = [it for it in items if it.item_id not in exclude]
+        items = _sort_items(items, intent.sort, cat)[:k]
+        timings["ranking"] = _ms(t)
+        return self._explained(cat, items, candidates, intent, intent.price_max), timings
+
+    def _about_products(self, intent, session, message, answer_question) -> tuple[str, list[dict]]:
+        positions = intent.refers_to or [1]
+        shown = []
+        lines = []
+        for pos in positions[:3]:
+            product = session.product_at(pos)
+            if product is None:
+                n = len(session.last_products)
+                return (f"I showed {n} product{'s' if n != 1 else ''}; there is no number {pos}. "
+                        f"Pick one between 1 and {n}."), []
+            answer = answer_question(message, product.product if isinstance(product, _ShownProduct) else product,
+                                     language=intent.language)
+            lines.append(answer.text)
+        return " ".join(lines), shown
+
+    # ---------------------------------------------------------------- merchant lab
+    def lab(self, query: str, user_id=None, k: int = 10, catalog: str | None = None) -> dict:
+        """Everything the query tester shows: intent, personalised vs plain results, stage timings."""
+        from assistant.intent import parse_intent
+
+        k = _check_k(k)
+        if not isinstance(query, str) or not query.strip():
+            raise UserError("Expected query to be a non-empty string, got " + repr(query))
+        user_id = _check_user(user_id)
+        cat = self.catalog(catalog)
+        t = time.perf_counter()
+        parse = parse_intent(query, self.llm, self.settings.llm_budget_ms, brands=self._brands(cat))
+        timings = {"parse": _ms(t)}
+        intent = parse.intent
+        q = _query_text(intent) or query
+        filters = _intent_filters(intent)
+        t = time.perf_counter()
+        candidates = self.searcher(catalog).candidate_pool(q, POOL, filters)
+        timings["retrieval"] = _ms(t)
+        t = time.perf_counter()
+        service = self.service(catalog)
+        personal = service.recommend(user_id, k=k, candidates=candidates, filters=filters) if user_id else None
+        plain = service.recommend(None, k=k, candidates=candidates, filters=filters, diversity=1e-9)
+        timings["ranking"] = _ms(t)
+        t = time.perf_counter()
+        personal_json = self._explained(cat, personal, candidates, intent, intent.price_max) if personal else []
+        plain_json = self._explained(cat, plain, candidates, intent, intent.price_max)
+        timings["compose"] = _ms(t)
+        return {"intent": {**intent.model_dump(), "_source": parse.source}, "personalised": personal_json,
+                "plain": plain_json, "timings_ms": timings}
+
+    # ---------------------------------------------------------------- catalogs & users
+    def import_catalog(self, path, name: str, mapping: dict | None = None, skip_bad_rows: bool = False,
+                       progress=None) -> dict:
+        from retrieval.catalog import CatalogImportError, ColumnMapping
+
+        try:
+            summary = self.registry.import_file(Path(path), name, mapping=ColumnMapping.from_dict(mapping),
+                                                skip_bad_rows=skip_bad_rows, progress=progress)
+        except CatalogImportError as exc:
+            raise UserError(str(exc)) from None
+        with self._lock:
+            for cache in (self._catalogs, self._searchers, self._services, self._brand_cache, self._priced):
+                cache.pop(name, None)
+        return summary.to_dict()
+
+    def forget_user(self, user_id: str) -> dict:
+        """Erase a shopper's events, live profiles, chat history and sessions."""
+        from assistant.privacy import forget_user
+
+        user_id = _check_user(user_id, required=True)
+        counts = forget_user(user_id, events=self.events, chat=self.chat_log,
+                             services=list(self._services.values()))
+        self.sessions.drop_user(user_id) if hasattr(self.sessions, "drop_user") else None
+        return counts
+
+
+# ------------------------------------------------------------------------------------------ helpers
+DEMO_SOURCE = "beauty-demo"
+DEMO_PROBE_USER = "A1YJEY40YUW4SE"   # first shopper of the bundled sequences file
+FAST_MODELS = ("pop", "itemknn", "als", "content")
+
+
+@dataclass
+class _WhyItem:
+    item_id: str
+    components: dict
+    evidence: dict
+    matched_terms: list
+
+
+class _ShownProduct:
+    """A catalog product as the dialogue remembers it (duck-typed for assistant/)."""
+
+    def __init__(self, product):
+        self.product = product
+
+    def __getattr__(self, name):
+        return getattr(self.product, name)
+
+
+def _ms(t: float) -> float:
+    return round((time.perf_counter() - t) * 1000, 2)
+
+
+def _check_user(user_id, required: bool = False):
+    if user_id in (None, ""):
+        if required:
+            raise UserError("Expected user_id to be a non-empty string, got " + repr(user_id))
+        return None
+    if not isinstance(user_id, str) or len(user_id) > 200 or not user_id.strip():
+        raise UserError(f"Expected user_id to be a non-empty string of at most 200 characters, got {user_id!r}")
+    return user_id.strip()
+
+
+FILTER_KEYS = ("min_price", "max_price", "category", "brand", "must_have", "exclude", "attributes")
+
+
+def _check_filters(filters):
+    if filters in (None, "", {}):
+        return None
+    if isinstance(filters, str):
+        import json
+
+        try:
+            filters = json.loads(filters)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"Expected filters to be a JSON object like {{\"max_price\": 20}}, got invalid JSON "
+                            f"({exc.msg} at character {exc.pos})") from None
+    if not isinstance(filters, dict):
+        raise UserError(f"Expected filters to be an object with keys among {', '.join(FILTER_KEYS)}, "
+                        f"got {type(filters).__name__}")
+    unknown = sorted(set(filters) - set(FILTER_KEYS))
+    if unknown:
+        raise UserError(f"Unknown filter key(s) {', '.join(unknown)}; accepted: {', '.join(FILTER_KEYS)}")
+    from pydantic import ValidationError
+
+    from retrieval.search import SearchFilters
+
+    try:
+        return SearchFilters(**filters)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise UserError(f"Bad filter {'.'.join(str(x) for x in err['loc']) or 'value'}: {err['msg']}") from None
+
+
+def _query_text(intent) -> str:
+    """The English retrieval text: the intent's search words plus its soft hints."""
+    parts = [intent.search_text or ""]
+    if intent.category and intent.category not in parts[0]:
+        parts.append(intent.category)
+    parts.extend(t for t in intent.must_have if t not in parts[0])
+    if intent.brand and intent.brand.lower() not in parts[0].lower():
+        parts.append(intent.brand)
+    return " ".join(p for p in parts if p).strip()
+
+
+def _intent_filters(intent):
+    """Hard filters from the intent: price range and excluded terms. Brand and must-have words
+    are soft (they go into the query text): a demo catalog without brand fields must still answer."""
+    from retrieval.search import SearchFilters
+
+    f = SearchFilters(min_price=intent.price_min, max_price=intent.price_max, exclude=list(intent.exclude))
+    return None if f.is_empty() else f
+
+
+def _same_search(a, b) -> bool:
+    keys = ("search_text", "category", "brand", "price_min", "price_max", "must_have", "exclude", "recipient")
+    return all(getattr(a, k) == getattr(b, k) for k in keys)
+
+
+def _sort_items(items, sort: str, cat):
+    if sort == "price_asc":
+        return sorted(items, key=lambda it: (cat.get(it.item_id).price is None, cat.get(it.item_id).price or 0))
+    if sort == "price_desc":
+        return sorted(items, key=lambda it: (cat.get(it.item_id).price is None, -(cat.get(it.item_id).price or 0)))
+    if sort == "rating":
+        return sorted(items, key=lambda it: -(cat.get(it.item_id).rating or 0))
+    if sort == "popularity":
+        return sorted(items, key=lambda it: -it.components.get("pop", 0))
+    return items
+
+
+# The ranker's components are weighted z-score contributions (they add up to the score). For the
+# "why" line a component counts when it pushed the score up materially: contribution / 2, in [0, 1]
+# (so 0.4 clears explain's 0.2 threshold for cf / sequential / content, 1.0 its 0.5 for popularity).
+_VIEW = {"itemknn": "cf", "als": "cf", "sasrec": "sequential", "content": "content", "pop": "popularity"}
+
+
+def _explain_view(components: dict, hit, product, price_max) -> dict:
+    view: dict[str, float] = {}
+    for name, value in components.items():
+        key = _VIEW.get(name)
+        if key:
+            view[key] = max(view.get(key, 0.0), min(1.0, max(0.0, float(value) / 2.0)))
+    if hit is not None:
+        view["dense"] = float(hit.components.get("dense", 0.0))
+        view["lexical"] = float(hit.components.get("lexical", 0.0))
+    if price_max is not None and product.price is not None and product.price <= price_max:
+        view["price_fit"] = 1.0
+    return view
+
+
+def _reply_text(line: str, products: list[dict]) -> str:
+    from assistant.explain import format_price
+
+    rows = [line]
+    for i, p in enumerate(products, 1):
+        price = f" — {format_price(p['price'], p['currency'])}" if p.get("price") is not None else ""
+        why = f" ({p['why']})" if p.get("why") else ""
+        rows.append(f"{i}. {p['title']}{price}{why}")
+    return "\n".join(rows)
