@@ -1,0 +1,439 @@
+"""Behaviour events: validation and a durable, idempotent SQLite store.
+
+One row per event. An event is acknowledged only after its transaction has committed with
+`synchronous=FULL` in WAL mode, so an acknowledged event survives a crash or power cut. The
+`event_id` is the idempotency key: sending the same id again changes nothing and the ack says
+`duplicate=True`. A rejected event (unknown type, unknown item, malformed timestamp ...) raises
+`EventValidationError` naming the field, the value and what is accepted; nothing is written.
+
+Thread safety: one SQLite connection per thread (sqlite3 connections must not be shared), and
+writes from several threads or processes are serialised by SQLite itself (busy timeout 10 s).
+"""
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pydantic import BaseModel
+
+EVENT_TYPES = ("view", "click", "cart", "purchase", "rating", "search")
+# Types that mean the shopper owns the item (a rating is a review of something bought).
+OWNED_TYPES = ("purchase", "rating")
+# Implicit-feedback confidence of one event of each type, relative to a purchase (a rating uses
+# its value, see event_weight). Sequence files (no types) count every event as 1 = a purchase.
+TYPE_WEIGHTS = {"view": 0.2, "click": 0.4, "cart": 0.7, "purchase": 1.0, "rating": 1.0, "search": 0.0}
+
+# Timestamps outside this window are rejected as malformed (seconds since the epoch).
+_MIN_TS = 0.0  # 1970-01-01
+_MAX_TS = 4_102_444_800.0  # 2100-01-01
+
+
+class EventValidationError(ValueError):
+    """An event was rejected. The message names the field, the value and what is accepted."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class Event(BaseModel):
+    """One behaviour event. Build it with `Event.parse(...)` to get clear validation errors."""
+
+    model_config = {"frozen": True}
+
+    event_id: str | None = None  # idempotency key; generated (uuid4) when None
+    user_id: str
+    item_id: str | None = None  # None only for "search"
+    type: str
+    timestamp: float  # unix seconds (UTC)
+    value: str | float | None = None  # rating (float) or query text ("search")
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        user_id=None,
+        type=None,
+        item_id=None,
+        timestamp=None,
+        value=None,
+        event_id=None,
+    ) -> "Event":
+        """Validate raw fields (strings from a CLI, JSON, CSV) into an Event.
+
+        timestamp: unix seconds (int/float or numeric string), unix milliseconds (numbers above
+        1e11 are read as ms), an ISO-8601 string, a datetime, or None for now.
+        """
+        user = _clean_str(user_id, "user_id")
+        if not user:
+            raise EventValidationError(f"Expected user_id to be a non-empty string, got {user_id!r}", "user_id")
+        etype = _clean_str(type, "type")
+        if etype not in EVENT_TYPES:
+            raise EventValidationError(
+                f"Expected type to be one of {', '.join(EVENT_TYPES)}, got {type!r}", "type"
+            )
+        item = _clean_str(item_id, "item_id") or None
+        if item is None and etype != "search":
+            raise EventValidationError(
+                f"Expected item_id for a {etype!r} event (only 'search' events may omit it), got {item_id!r}",
+                "item_id",
+            )
+        ts = parse_timestamp(timestamp)
+        val = _parse_value(etype, value)
+        eid = _clean_str(event_id, "event_id") or None
+        if event_id is not None and not eid:
+            raise EventValidationError(f"Expected event_id to be a non-empty string or absent, got {event_id!r}", "event_id")
+        return cls(event_id=eid, user_id=user, item_id=item, type=etype, timestamp=ts, value=val)
+
+    @property
+    def weight(self) -> float:
+        """Implicit-feedback confidence of this event (ratings: value/5 of a purchase)."""
+        return event_weight(self.type, self.value)
+
+
+def event_weight(etype: str, value=None) -> float:
+    if etype == "rating" and isinstance(value, (int, float)):
+        # 5 stars = as strong as a purchase; 1 star still says the shopper owned the item.
+        return TYPE_WEIGHTS["purchase"] * max(0.2, min(float(value), 5.0) / 5.0)
+    return TYPE_WEIGHTS.get(etype, 0.0)
+
+
+def _clean_str(value, field: str) -> str:
+    """A stripped string from str / int input; anything else (or text SQLite cannot store) is rejected."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise EventValidationError(f"Expected {field} to be a string, got {type(value).__name__} {value!r:.60}", field)
+    text = str(value).strip()
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise EventValidationError(f"Expected {field} to be valid UTF-8 text, got {value!r:.60}", field) from None
+    if len(text) > 1000:
+        raise EventValidationError(f"Expected {field} of at most 1000 characters, got {len(text)}", field)
+    return text
+
+
+def parse_timestamp(value) -> float:
+    """Unix seconds from seconds, milliseconds (> 1e11), ISO-8601, datetime or None (now)."""
+    accepted = "unix seconds, unix milliseconds, or ISO-8601 like 2024-05-01T12:00:00Z"
+    if value is None or value == "":
+        return time.time()
+    if isinstance(value, datetime):
+        dt = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        ts = dt.timestamp()
+    elif isinstance(value, bool):
+        raise EventValidationError(f"Expected timestamp as {accepted}, got {value!r}", "timestamp")
+    elif isinstance(value, (int, float)):
+        try:
+            ts = float(value)
+        except OverflowError:
+            raise EventValidationError(f"Expected timestamp as {accepted}, got an out-of-range number", "timestamp") from None
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            ts = float(text)
+        except (ValueError, OverflowError):
+            try:
+                dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                raise EventValidationError(f"Expected timestamp as {accepted}, got {value!r}", "timestamp") from None
+            dt = dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+            ts = dt.timestamp()
+    else:
+        raise EventValidationError(f"Expected timestamp as {accepted}, got {type(value).__name__}", "timestamp")
+    if not math.isfinite(ts):
+        raise EventValidationError(f"Expected timestamp as {accepted}, got {value!r}", "timestamp")
+    if ts > 1e11:  # milliseconds (1e11 s is the year 5138)
+        ts /= 1000.0
+    if not (_MIN_TS <= ts <= _MAX_TS):
+        raise EventValidationError(
+            f"Expected timestamp between 1970 and 2100 ({accepted}), got {value!r}", "timestamp"
+        )
+    return ts
+
+
+def _parse_value(etype: str, value):
+    """A rating (0..5) for 'rating', the query text for 'search', else an optional number or text."""
+    if value is None or value == "":
+        if etype == "search":
+            raise EventValidationError("Expected value (the query text) for a 'search' event, got nothing", "value")
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise EventValidationError(f"Expected value to be a number or text, got {type(value).__name__}", "value")
+    if etype == "rating":
+        try:
+            rating = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise EventValidationError(f"Expected value to be a rating from 0 to 5, got {value!r:.60}", "value") from None
+        if not (0.0 <= rating <= 5.0):
+            raise EventValidationError(f"Expected value to be a rating from 0 to 5, got {value!r:.60}", "value")
+        return rating
+    if isinstance(value, (int, float)):
+        try:
+            number = float(value)
+        except OverflowError:
+            raise EventValidationError("Expected value to be a finite number, got an out-of-range integer", "value") from None
+        if not math.isfinite(number):
+            raise EventValidationError(f"Expected value to be a finite number, got {value!r}", "value")
+        return number
+    text = _clean_str(value, "value")
+    if etype == "search" and not text:
+        raise EventValidationError("Expected value (the query text) for a 'search' event, got blank text", "value")
+    return text
+
+
+@dataclass(frozen=True)
+class EventAck:
+    """Returned only after the event is durably committed."""
+
+    event_id: str
+    seq: int  # position in the store (monotonic); the duplicate's original seq for repeats
+    duplicate: bool = False
+
+
+@dataclass
+class ImportResult:
+    inserted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    errors: list[str] = field(default_factory=list)  # first few rejection messages
+
+    def merge(self, other: "ImportResult") -> None:
+        self.inserted += other.inserted
+        self.duplicates += other.duplicates
+        self.rejected += other.rejected
+        self.errors.extend(other.errors[: max(0, 20 - len(self.errors))])
+
+
+_FIELDS = ("event_id", "user_id", "item_id", "type", "timestamp", "value")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id  TEXT NOT NULL UNIQUE,
+    user_id   TEXT NOT NULL,
+    item_id   TEXT,
+    type      TEXT NOT NULL,
+    ts        REAL NOT NULL,
+    value_num REAL,
+    value_txt TEXT
+);
+CREATE INDEX IF NOT EXISTS events_by_user ON events(user_id, ts, seq);
+"""
+
+
+class EventStore:
+    """SQLite (WAL, synchronous=FULL) event store; safe to share between threads.
+
+    known_items: when given (a set / dict of catalog item ids, or a predicate), events naming
+    another item are rejected. Imports and the live path use the same validation.
+    """
+
+    def __init__(self, path: Path | str, known_items: Collection[str] | Callable[[str], bool] | None = None):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.known_items = known_items
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._conn_lock = threading.Lock()
+        conn = self._conn()
+        conn.executescript(_SCHEMA)
+
+    # Connections ---------------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None, check_same_thread=True)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA secure_delete=ON")  # forgotten users are overwritten, not just unlinked
+            conn.execute("PRAGMA busy_timeout=10000")
+            self._local.conn = conn
+            with self._conn_lock:
+                self._connections.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._conn_lock:
+            for conn in self._connections:
+                try:
+                    conn.close()
+                except sqlite3.ProgrammingError:  # created in another thread; closed there
+                    pass
+            self._connections.clear()
+        self._local = threading.local()
+
+    def __enter__(self) -> "EventStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # Validation ----------------------------------------------------------------------------
+    def validate(self, event: Event | dict) -> Event:
+        """Event (or dict of raw fields) -> validated Event with an id; raises EventValidationError."""
+        if isinstance(event, dict):
+            unknown = [k for k in event if k not in _FIELDS]
+            if unknown:
+                raise EventValidationError(
+                    f"Unknown event field(s) {', '.join(sorted(repr(k) for k in unknown))}; accepted: {', '.join(_FIELDS)}"
+                )
+            event = Event.parse(**event)
+        elif not isinstance(event, Event):
+            raise EventValidationError(f"Expected an Event or a dict, got {type(event).__name__}")
+        if event.item_id is not None and self.known_items is not None and not self._known(event.item_id):
+            raise EventValidationError(
+                f"Unknown item_id {event.item_id!r}: it is not in the catalog; send an id of an imported "
+                "product (see `shopassist catalog list` / the catalog's ids)",
+                "item_id",
+            )
+        if event.event_id is None:
+            event = event.model_copy(update={"event_id": uuid.uuid4().hex})
+        return event
+
+    def _known(self, item_id: str) -> bool:
+        known = self.known_items
+        return known(item_id) if callable(known) else item_id in known
+
+    # Writes --------------------------------------------------------------------------------
+    def add(self, event: Event | dict) -> EventAck:
+        """Validate, commit durably, then acknowledge. A repeated event_id -> duplicate=True."""
+        event = self.validate(event)
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO events(event_id,user_id,item_id,type,ts,value_num,value_txt) "
+                "VALUES (?,?,?,?,?,?,?)",
+                _row(event),
+            )
+            if cur.rowcount == 1:
+                seq, duplicate = cur.lastrowid, False
+            else:
+                seq = conn.execute("SELECT seq FROM events WHERE event_id=?", (event.event_id,)).fetchone()[0]
+                duplicate = True
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return EventAck(event_id=event.event_id, seq=int(seq), duplicate=duplicate)
+
+    def add_many(
+        self,
+        events: Iterable[Event | dict],
+        *,
+        skip_invalid: bool = False,
+        chunk_size: int = 20_000,
+        progress: Callable[[str], None] | None = None,
+    ) -> ImportResult:
+        """Bulk insert in chunked transactions (each chunk committed durably before the next).
+
+        skip_invalid=False: the whole input is validated first and nothing is written if any
+        event is rejected (the error names the position). True: invalid events are counted in
+        `rejected` with their messages in `errors`, the rest are written.
+        """
+        result = ImportResult()
+        valid: list[Event] = []
+        for pos, event in enumerate(events):
+            try:
+                valid.append(self.validate(event))
+            except EventValidationError as exc:
+                if not skip_invalid:
+                    raise EventValidationError(f"event #{pos + 1}: {exc}", exc.field) from None
+                result.rejected += 1
+                if len(result.errors) < 20:
+                    result.errors.append(f"event #{pos + 1}: {exc}")
+        conn = self._conn()
+        for start in range(0, len(valid), chunk_size):
+            chunk = valid[start : start + chunk_size]
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                before = conn.total_changes
+                conn.executemany(
+                    "INSERT OR IGNORE INTO events(event_id,user_id,item_id,type,ts,value_num,value_txt) "
+                    "VALUES (?,?,?,?,?,?,?)",
+                    [_row(e) for e in chunk],
+                )
+                inserted = conn.total_changes - before
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            result.inserted += inserted
+            result.duplicates += len(chunk) - inserted
+            if progress:
+                progress(f"  events: {start + len(chunk):,}/{len(valid):,} written")
+        return result
+
+    def forget_user(self, user_id: str) -> int:
+        """Delete every event of the user (overwritten on disk, WAL checkpointed); returns count."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            n = conn.execute("DELETE FROM events WHERE user_id=?", (user_id,)).rowcount
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return int(n)
+
+    # Reads ---------------------------------------------------------------------------------
+    def user_events(self, user_id: str, since_seq: int = 0) -> list[Event]:
+        """The user's events in time order (ties by arrival); only those after `since_seq`."""
+        rows = self._conn().execute(
+            "SELECT event_id,user_id,item_id,type,ts,value_num,value_txt,seq FROM events "
+            "WHERE user_id=? AND seq>? ORDER BY ts, seq",
+            (user_id, since_seq),
+        ).fetchall()
+        return [_event(r) for r in rows]
+
+    def user_watermark(self, user_id: str) -> tuple[int, int]:
+        """(number of events, highest seq) of the user: changes whenever the user's events do."""
+        n, top = self._conn().execute(
+            "SELECT COUNT(*), COALESCE(MAX(seq),0) FROM events WHERE user_id=?", (user_id,)
+        ).fetchone()
+        return int(n), int(top)
+
+    def iter_rows(self) -> Iterator[tuple[str, str | None, str, float, float | None, str | None]]:
+        """All events as (user_id, item_id, type, ts, value_num, value_txt), by user then time."""
+        cur = self._conn().execute(
+            "SELECT user_id,item_id,type,ts,value_num,value_txt FROM events ORDER BY user_id, ts, seq"
+        )
+        while True:
+            rows = cur.fetchmany(50_000)
+            if not rows:
+                return
+            yield from rows
+
+    def count(self) -> int:
+        return int(self._conn().execute("SELECT COUNT(*) FROM events").fetchone()[0])
+
+    def n_users(self) -> int:
+        return int(self._conn().execute("SELECT COUNT(DISTINCT user_id) FROM events").fetchone()[0])
+
+    def top_users(self, n: int = 20) -> list[tuple[str, int]]:
+        """Users with the most events (for demos)."""
+        rows = self._conn().execute(
+            "SELECT user_id, COUNT(*) c FROM events GROUP BY user_id ORDER BY c DESC, user_id LIMIT ?", (n,)
+        ).fetchall()
+        return [(u, int(c)) for u, c in rows]
+
+
+def _row(e: Event) -> tuple:
+    num = e.value if isinstance(e.value, float) else None
+    txt = e.value if isinstance(e.value, str) else None
+    return (e.event_id, e.user_id, e.item_id, e.type, float(e.timestamp), num, txt)
+
+
+def _event(r) -> Event:
+    value = r[5] if r[5] is not None else r[6]
+    return Event(event_id=r[0], user_id=r[1], item_id=r[2], type=r[3], timestamp=r[4], value=value)

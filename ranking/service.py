@@ -1,0 +1,357 @@
+"""The live recommender for one catalog: durable events in, personal rankings out.
+
+- Loads the trained bundle from `<models_dir>/<catalog>/` at start and reloads it when the
+  CURRENT pointer changes (checked on every call: one small file read) or on `reload()`; the
+  swap is a single reference assignment, so concurrent requests see the old or the new bundle.
+- Keeps a live profile per user (see profile.py). `record()` commits the event durably, then
+  folds it into the profile; the very next `recommend()` reads the new state. Profiles are
+  checked against the event store's per-user watermark, so events written by another process
+  (CLI, another worker) or a forgotten user are picked up too.
+- Scores: every model in the bundle scores the live history (ALS folds the user in with
+  implicit's recalculate_user, cached until the next event); content uses the profile's
+  time-decayed interest vector; an affinity component uses category / brand / price band;
+  a query's candidate pool adds a retrieval component. Fusion weights come from the bundle.
+- Never raises for an unknown / anonymous user: popularity (+ MMR diversity) is the floor.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .bundle import ModelBundle, bundle_root, current_version, read_bundle
+from .events import Event, EventAck, EventStore
+from .fusion import ScoredItem, drop_rows, keep_rows, mmr, top_rows, zscore
+from .profile import CatalogFeatures, ProfileConfig, ProfileStore, UserProfile
+
+
+@dataclass
+class ServiceConfig:
+    # Live-profile settings (sequence length, decay half-life, price bands).
+    profile: ProfileConfig = None  # type: ignore[assignment]
+    # Weight of the query relevance component (z-scored) when candidates come from a search.
+    retrieval_weight: float = 1.5
+    # Weight of the category / brand / price-band affinity component (not fitted: the
+    # training data has no such fields; 0 disables it).
+    affinity_weight: float = 0.3
+    # Users with fewer events than this also get at least `cold_content_weight` on content.
+    cold_start_events: int = 3
+    cold_content_weight: float = 1.0
+    # MMR diversity used for anonymous / no-history users (popularity with diversity).
+    anonymous_diversity: float = 0.3
+    # Items scored before MMR re-ranking (as a multiple of k).
+    mmr_pool: int = 5
+    # Recent events the models read.
+    max_history: int = 50
+
+    def __post_init__(self) -> None:
+        if self.profile is None:
+            self.profile = ProfileConfig()
+
+
+class RecommendationService:
+    """Live recommendations for one catalog (duck-typed: name, ids, index, embeddings, get/products)."""
+
+    def __init__(self, catalog, events: EventStore, models_dir: Path | str, config: ServiceConfig | None = None):
+        self.catalog = catalog
+        self.events = events
+        self.config = config or ServiceConfig()
+        self.root = bundle_root(models_dir, catalog.name)
+        self.ids: list[str] = list(catalog.ids)
+        self.index: dict[str, int] = catalog.index
+        self.n = len(self.ids)
+        emb = getattr(catalog, "embeddings", None)
+        self.embeddings = None if emb is None else np.ascontiguousarray(emb, dtype=np.float32)
+        self.features = CatalogFeatures(catalog, self.config.profile.price_bands)
+        if self.events.known_items is None:
+            self.events.known_items = self.index
+        self.profiles = ProfileStore()
+        self._bundle_lock = threading.Lock()
+        self._bundle: ModelBundle | None = None
+        self._version: str | None = None
+        self._maps: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
+        self._fallback_pop: np.ndarray | None = None
+        self.reload()
+
+    # Models --------------------------------------------------------------------------------
+    def reload(self) -> str | None:
+        """(Re)load the live bundle; returns its version (None: no trained models yet)."""
+        with self._bundle_lock:
+            version = current_version(self.root)
+            bundle = read_bundle(self.root) if version else None
+            maps = (None, None)
+            if bundle is not None and bundle.item_ids != self.ids:
+                model_index = {x: r for r, x in enumerate(bundle.item_ids)}
+                to_model = np.array([model_index.get(x, -1) for x in self.ids], dtype=np.int64)
+                maps = (to_model, None)
+            self._bundle, self._version, self._maps = bundle, (bundle.version if bundle else None), maps
+            if bundle is None or "pop" not in bundle.models:
+                self._fallback_pop = self._popularity_from_events()
+            return self._version
+
+    def _maybe_reload(self) -> None:
+        if current_version(self.root) != self._version:
+            self.reload()
+
+    @property
+    def version(self) -> str | None:
+        return self._version
+
+    def _popularity_from_events(self) -> np.ndarray:
+        counts = np.zeros(self.n, dtype=np.float64)
+        for _user, item, etype, _ts, _v, _t in self.events.iter_rows():
+            r = self.index.get(item) if item else None
+            if r is not None and etype != "search":
+                counts[r] += 1
+        return np.log1p(counts).astype(np.float32)
+
+    # Events --------------------------------------------------------------------------------
+    def record(self, event: Event | dict) -> EventAck:
+        """Durably store the event (ack only after commit), then update the live profile."""
+        ack = self.events.add(event)
+        if ack.duplicate:
+            return ack
+        ev = event if isinstance(event, Event) else self.events.validate(event)
+        profile = self._profile(ev.user_id, sync=False)
+        with profile.lock:
+            count, top = profile.watermark
+            if ack.seq > top:
+                profile.apply(ev, self.index.get(ev.item_id) if ev.item_id else None,
+                              self.embeddings, self.features, self.config.profile)
+                profile.watermark = (count + 1, ack.seq)
+        return ack
+
+    def forget_user(self, user_id: str) -> int:
+        """Erase the user's events and live state; returns the number of events deleted."""
+        n = self.events.forget_user(user_id)
+        self.profiles.drop(user_id)
+        return n
+
+    def profile(self, user_id: str) -> dict:
+        p = self._profile(user_id)
+        with p.lock:
+            return p.summary(self.ids, self.features)
+
+    def _profile(self, user_id: str, sync: bool = True) -> UserProfile:
+        p, created = self.profiles.get_or_create(user_id)
+        if created or sync:
+            self._sync(p)
+        return p
+
+    def _sync(self, p: UserProfile) -> None:
+        """Bring the profile in line with the store (other writers, forgets)."""
+        mark = self.events.user_watermark(p.user_id)
+        with p.lock:
+            if mark == p.watermark:
+                return
+            new = self.events.user_events(p.user_id, since_seq=p.watermark[1])
+            if mark[0] != p.watermark[0] + len(new):  # deletions happened: rebuild from scratch
+                fresh = UserProfile(p.user_id)
+                new = self.events.user_events(p.user_id)
+                for name in ("rows", "types", "weights", "times", "owned", "interest", "category_aff", "brand_aff",
+                             "band_aff", "queries", "last_time", "n_events", "cache"):
+                    setattr(p, name, getattr(fresh, name))
+            for ev in new:
+                p.apply(ev, self.index.get(ev.item_id) if ev.item_id else None, self.embeddings, self.features,
+                        self.config.profile)
+            p.watermark = mark
+
+    # Recommendations -----------------------------------------------------------------------
+    def recommend(
+        self,
+        user_id: str | None,
+        k: int = 10,
+        candidates: Sequence | None = None,
+        filters=None,
+        exclude_purchased: bool = True,
+        diversity: float = 0.0,
+    ) -> list[ScoredItem]:
+        """Top-k products for the user (None / unknown = anonymous).
+
+        candidates: a search's candidate pool (objects with .row or .id and .score, e.g.
+        retrieval Hits); ranking is then restricted to them and their score is a component.
+        filters: SearchFilters / dict (min_price, max_price, category, brand, must_have, exclude).
+        diversity: MMR trade-off in [0, 1] (0 = pure relevance).
+        """
+        if k <= 0:
+            raise ValueError(f"Expected k > 0, got {k}")
+        self._maybe_reload()
+        bundle = self._bundle
+        profile = self._profile(user_id) if user_id else None
+        with (profile.lock if profile else _nolock):
+            hist, hw = profile.history() if profile else (np.zeros(0, np.int64), np.zeros(0))
+            hist, hw = hist[-self.config.max_history :], hw[-self.config.max_history :]
+            components, weights = self._components(bundle, profile, hist, hw)
+            owned = list(profile.owned) if (profile and exclude_purchased) else []
+            htypes = list(profile.types)[-len(hist):] if profile and len(hist) else []
+        if candidates is not None:
+            rows, rscore = self._candidate_rows(candidates)
+            if rows.size:
+                retrieval = np.full(self.n, np.nan, dtype=np.float32)
+                retrieval[rows] = rscore
+                components["retrieval"] = _fill_nan(retrieval)
+                weights["retrieval"] = self.config.retrieval_weight
+        contrib = {name: weights[name] * zscore(s) for name, s in components.items() if weights.get(name)}
+        total = sum(contrib.values()) if contrib else np.zeros(self.n, np.float32)
+        scores = np.asarray(total, dtype=np.float32)
+        if candidates is not None:
+            scores = keep_rows(scores, rows)
+        if owned:
+            scores = drop_rows(scores, owned)
+        if filters is not None:
+            scores = np.where(self.features.filter_mask(filters), scores, -np.inf).astype(np.float32)
+        if diversity == 0.0 and not len(hist):
+            diversity = self.config.anonymous_diversity
+        pool = top_rows(scores, k * self.config.mmr_pool if diversity > 0 else k)
+        if diversity > 0 and pool.size:
+            vectors = self.embeddings if self.embeddings is not None else self._cooccurrence_vectors(bundle)
+            pool = mmr(pool, scores[pool], vectors, k, diversity) if vectors is not None else pool[:k]
+        return [self._scored(int(r), float(scores[r]), contrib, hist, htypes, bundle) for r in pool[:k]]
+
+    def _components(self, bundle, profile, hist, hw) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+        comps: dict[str, np.ndarray] = {}
+        weights = dict(bundle.weights) if bundle else {}
+        to_model, _ = self._maps
+        models = bundle.models if bundle else {}
+        if "pop" in models:
+            comps["pop"] = self._to_catalog(models["pop"].score([]), to_model)
+        else:
+            comps["pop"] = self._fallback_pop
+            weights.setdefault("pop", 1.0)
+        if len(hist):
+            mh, mw = (hist, hw) if to_model is None else _map_history(hist, hw, to_model)
+            for name, model in models.items():
+                if name in ("pop", "content") or not len(mh):
+                    continue
+                if name == "als":
+                    uf = profile.cache.get("als") if profile else None
+                    if uf is None:
+                        uf = model.user_factors([mh], [mw])[0]
+                        if profile:
+                            profile.cache["als"] = uf
+                    s = model.item_factors @ uf
+                else:
+                    s = model.score(mh, weights=mw if name != "sasrec" else None)
+                comps[name] = self._to_catalog(s, to_model)
+            interest = profile.interest_unit() if profile else None
+            if interest is not None and self.embeddings is not None:
+                comps["content"] = self.embeddings @ interest
+                if "content" not in weights:
+                    weights["content"] = 1.0 if not models else 0.0
+                if profile.n_events < self.config.cold_start_events:
+                    weights["content"] = max(weights.get("content", 0.0), self.config.cold_content_weight)
+            aff = profile.affinity_scores(self.features) if profile else None
+            if aff is not None and self.config.affinity_weight:
+                comps["affinity"] = aff
+                weights["affinity"] = self.config.affinity_weight
+        else:
+            weights = {"pop": 1.0}
+        comps = {k: v for k, v in comps.items() if weights.get(k)}
+        if not comps:  # e.g. every fitted weight on a model that cannot score this user
+            comps, weights = {"pop": comps.get("pop", self._pop_scores(bundle))}, {"pop": 1.0}
+        return comps, weights
+
+    def _pop_scores(self, bundle) -> np.ndarray:
+        if bundle is not None and "pop" in bundle.models:
+            return self._to_catalog(bundle.models["pop"].score([]), self._maps[0])
+        return self._fallback_pop
+
+    def _to_catalog(self, model_scores: np.ndarray, to_model: np.ndarray | None) -> np.ndarray:
+        if to_model is None:
+            return np.asarray(model_scores, dtype=np.float32)
+        s = np.asarray(model_scores, dtype=np.float32)
+        out = np.full(self.n, np.nan, dtype=np.float32)
+        ok = to_model >= 0
+        out[ok] = s[to_model[ok]]
+        return _fill_nan(out)
+
+    def _candidate_rows(self, candidates) -> tuple[np.ndarray, np.ndarray]:
+        """Catalog rows and scores of candidate hits (matched by id when they carry one)."""
+        rows, scores = [], []
+        for c in candidates:
+            cid = getattr(c, "id", None)
+            r = self.index.get(cid) if cid is not None else getattr(c, "row", None)
+            if r is None or not 0 <= int(r) < self.n:
+                continue
+            rows.append(int(r))
+            scores.append(float(getattr(c, "score", 0.0)))
+        return np.array(rows, dtype=np.int64), np.array(scores, dtype=np.float32)
+
+    def _cooccurrence_vectors(self, bundle):
+        model = bundle.models.get("itemknn") if bundle else None
+        return None if model is None or self._maps[0] is not None else _SparseRows(model.similarity)
+
+    def _scored(self, row: int, score: float, contrib, hist, htypes, bundle) -> ScoredItem:
+        comps = {name: round(float(v[row]), 4) for name, v in contrib.items()}
+        evidence: dict[str, str] = {}
+        if len(hist):
+            j = self._most_similar_history(row, hist, bundle)
+            if j is not None:
+                evidence["history_item"] = self.ids[int(hist[j])]
+                evidence["history_type"] = htypes[j] if j < len(htypes) else "view"
+                if comps.get("itemknn", 0) > 0:
+                    evidence["co_bought"] = self.ids[int(hist[j])]
+        f = self.features
+        if f.category[row] >= 0:
+            evidence["category"] = f.categories[f.category[row]]
+        if f.brand[row] >= 0:
+            evidence["brand"] = f.brands[f.brand[row]]
+        return ScoredItem(row=row, item_id=self.ids[row], score=round(score, 4), components=comps, evidence=evidence)
+
+    def _most_similar_history(self, row: int, hist: np.ndarray, bundle) -> int | None:
+        """Position in `hist` of the event that most supports `row`: item-kNN contribution when
+        the pair co-occurs, else embedding cosine."""
+        knn = bundle.models.get("itemknn") if bundle else None
+        if knn is not None and self._maps[0] is None:
+            c = knn.contributions(hist, [row])[0]
+            if c.max() > 0:
+                return int(np.argmax(c))
+        if self.embeddings is not None:
+            sims = self.embeddings[hist] @ self.embeddings[row]
+            return int(np.argmax(sims))
+        return None
+
+
+class _NoLock:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+_nolock = _NoLock()
+
+
+class _SparseRows:
+    """Dense view of rows of a sparse similarity matrix, for MMR without embeddings."""
+
+    def __init__(self, m):
+        self.m = m
+
+    def __getitem__(self, rows):
+        return self.m[rows].toarray()
+
+
+def _fill_nan(x: np.ndarray) -> np.ndarray:
+    """Unknown scores -> the row minimum (ranked last but finite)."""
+    if np.isnan(x).any():
+        lo = np.nanmin(x) if (~np.isnan(x)).any() else 0.0
+        x = np.where(np.isnan(x), lo, x)
+    return x.astype(np.float32)
+
+
+def _map_history(hist, hw, to_model):
+    m = to_model[hist]
+    ok = m >= 0
+    return m[ok], hw[ok]
+
+
+def time_ms(fn, *args, **kwargs) -> tuple[object, float]:
+    t = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, (time.perf_counter() - t) * 1000.0
