@@ -445,24 +445,25 @@ def parse_intent(message: str, llm=None, budget_ms: float = 20000, history: Sequ
 
 
 # ---------------------------------------------------------------------------------------------
-# Merging: the rules win where they found explicit evidence; LLM values are checked against the
-# message before they are accepted, so a small model cannot invent a price, brand or exclusion.
-_NEG_CUE = re.compile(r"\b(?:not|no|nothing|without|avoid|except|excluding|free|hate|allergic|never|don'?t|doesn'?t|"
-                      r"isn'?t|won'?t|other than)\b"
-                      r"|不|无|别|除了|避|没有|排除|去掉")
-_SORT_CUE = re.compile(r"cheap|afford|inexpensive|price|budget|rated|rating|review|best|popular|sell|trend|"
-                       r"newest|latest|new arrival|expensive|priciest|便宜|贵|价|评|好|热|销|新|实惠|人气|爆")
-
-
-def _numbers_in(message: str) -> set[float]:
-    from assistant.rules import normalise_numbers
-
-    text = normalise_numbers(message)
-    values = set()
-    for m in re.finditer(r"\d+(?:,\d{3})*(?:\.\d+)?\s*(k\b)?", text, re.I):
-        value = float(m.group().replace(",", "").rstrip("kK ").strip() or 0)
-        values.add(value * 1000 if m.group(1) else value)
-    return values
+# Merging: the rules win where they found explicit evidence; an LLM value is accepted only when
+# it is of the right kind (a known occasion, an attribute rather than a product name ...) and the
+# message supports it, so a small model cannot invent a price, brand, exclusion or occasion.
+_NEG_CUE = re.compile(r"\b(?:not|no|nothing|without|avoid|except|excluding|hate|allergic|never|don'?t|doesn'?t|"
+                      r"isn'?t|won'?t|other than|free of)\b|不|无|别|除了|避|没有|排除|去掉")
+_SORT_CUES = {
+    "price_asc": re.compile(r"cheap|afford|inexpensive|budget|low(?:est)? price|便宜|实惠|平价|性价比|低价", re.I),
+    "price_desc": re.compile(r"expensive|priciest|premium|high(?:est)? price|最贵|高价", re.I),
+    "rating": re.compile(r"rated|rating|review|\bbest\b|\btop\b|评分|评价|口碑|好评|最好", re.I),
+    "popularity": re.compile(r"popular|best.?sell|trending|\bhot|热门|畅销|销量|人气|爆款|网红", re.I),
+    "newest": re.compile(r"\bnew|latest|最新|新款|新品", re.I),
+}
+_OCCASIONS = set(lexicon.OCCASIONS_EN.values())
+_RECIPIENTS = set(lexicon.RECIPIENTS_EN.values())
+_PRODUCT_WORDS = {w for k in list(lexicon.PRODUCTS_EN) + list(lexicon.PRODUCTS_EN.values()) for w in k.split()}
+_NOT_ATTRIBUTE_WORDS = _PRODUCT_WORDS | {"best", "rated", "top", "cheap", "cheapest", "popular", "gift", "gifts",
+                                         "present", "birthday", "christmas", "anything", "something", "day"}
+_KNOWN_ATTRIBUTES = (set(lexicon.ATTRIBUTES_EN.values()) | set(lexicon.COLORS_EN.values())
+                     | set(lexicon.ATTRIBUTES_ZH.values()) | set(lexicon.COLORS_ZH.values()))
 
 
 def _grounded_words(term: str, message: str) -> bool:
@@ -472,59 +473,113 @@ def _grounded_words(term: str, message: str) -> bool:
     return bool(words) and all(w[:4] in low for w in words)
 
 
+def _zh_surface(value: str, message: str, table: dict[str, str]) -> bool:
+    """A Chinese message contains a surface form that the lexicon maps to `value`."""
+    return any(v == value and k in message for k, v in table.items())
+
+
+def _after_negation(term: str, message: str, window: int = 40) -> bool:
+    low = message.lower()
+    idx = low.find(term.lower().split()[0]) if term.strip() else -1
+    if idx < 0:
+        return False
+    return any(m.end() <= idx <= m.end() + window for m in _NEG_CUE.finditer(low))
+
+
+def _is_attribute(term: str, zh: bool, message: str) -> bool:
+    words = set(re.findall(r"[a-z]+", term.lower()))
+    if not words or words & _NOT_ATTRIBUTE_WORDS or _CJK.search(term):
+        return False
+    if zh:   # no way to ground an English term in a Chinese message: only known attributes
+        return term in _KNOWN_ATTRIBUTES
+    return _grounded_words(term, message)
+
+
 def merge(rules, raw: Intent, message: str) -> Intent:
     """Combine the rules' parse (RuleParse) with the LLM's validated Intent."""
+    from assistant.rules import CUE_CONSTRAINT_ONLY, price_numbers
+
     r = rules.intent
     zh = r.language == "zh"
     found = rules.found
+    cues = rules.cues
+    follow_up = bool(cues & {CUE_CONSTRAINT_ONLY, "cheaper", "pricier", "instead", "more_like", "more", "select"})
     out: dict[str, Any] = r.model_dump()
 
     # action: explicit cues win; otherwise the LLM's reading, kept sane
     if "action" not in found:
         action = raw.action
-        if action == "chitchat" and (r.category or r.must_have or r.brand or r.price_max or r.price_min):
+        if action in ("chitchat", "recommend_for_me") and (r.category or r.must_have or r.brand
+                                                           or r.price_max is not None or r.price_min is not None):
             action = "search"
-        if action in ("ask_about_product", "compare") and not r.refers_to and "this" not in rules.cues:
+        if action in ("ask_about_product", "compare") and not r.refers_to and "this" not in cues:
             action = r.action if r.action != "chitchat" else "search"
         out["action"] = action
+    searchy = out["action"] in ("search", "refine")
 
-    numbers = _numbers_in(message)
-    for key in ("price_min", "price_max"):
-        if key not in found and getattr(raw, key) is not None and getattr(raw, key) in numbers:
-            out[key] = getattr(raw, key)
+    # prices: only when the rules found none, and only numbers that can be prices (not "50ml", "SPF 50")
+    if not found & {"price_min", "price_max"}:
+        numbers = price_numbers(message)
+        for key in ("price_min", "price_max"):
+            value = getattr(raw, key)
+            if value is not None and value in numbers:
+                out[key] = value
 
-    if "brand" not in found and raw.brand:
+    if "brand" not in found and raw.brand and searchy:
         low = message.lower()
         aliases = [k for k, v in {**lexicon.BRANDS, **lexicon.BRANDS_ZH}.items() if v == raw.brand]
-        if raw.brand.lower() in low or any(a.lower() in low for a in aliases):
+        named = raw.brand in message or any(a in low for a in aliases if a.isascii()) or \
+            any(a in message for a in aliases if not a.isascii())
+        if named and not _after_negation(raw.brand, message):
             out["brand"] = raw.brand
 
-    if "exclude" not in found and raw.exclude and _NEG_CUE.search(message.lower()):
-        out["exclude"] = [t for t in raw.exclude if zh or _grounded_words(t, message)]
+    if "exclude" not in found and raw.exclude and searchy:
+        out["exclude"] = [t for t in raw.exclude if
+                          (zh and t in _KNOWN_ATTRIBUTES | set(lexicon.INGREDIENTS_ZH.values()) and _NEG_CUE.search(message))
+                          or (not zh and _grounded_words(t, message) and _after_negation(t, message))]
 
-    not_attributes = {out.get("category"), raw.category, r.occasion, raw.occasion, r.recipient, raw.recipient,
-                      (out.get("brand") or "").lower()} | set(lexicon.PRODUCTS_EN.values())
-    extra_must = [t for t in raw.must_have if t not in r.must_have and t not in out["exclude"]
-                  and t not in not_attributes and not _CJK.search(t) and (zh or _grounded_words(t, message))]
+    category = out.get("category") or raw.category
+    not_here = {category, r.occasion, r.recipient, (out.get("brand") or "").lower()}
+    extra_must = [t for t in raw.must_have if searchy and t not in r.must_have and t not in out["exclude"]
+                  and t not in not_here and _is_attribute(t, zh, message)]
     out["must_have"] = list(r.must_have) + extra_must
 
-    if "sort" not in found and raw.sort != "relevance" and _SORT_CUE.search(message.lower()):
+    if "sort" not in found and raw.sort != "relevance" and not follow_up and _SORT_CUES[raw.sort].search(message):
         out["sort"] = raw.sort
 
-    for key in ("recipient", "occasion"):
-        value = getattr(raw, key)
-        if key not in found and value and (zh or _grounded_words(value, message)):
-            out[key] = value
+    if "recipient" not in found and raw.recipient in _RECIPIENTS and searchy:
+        if (zh and _zh_surface(raw.recipient, message, lexicon.RECIPIENTS_ZH)) or \
+                (not zh and _grounded_words(raw.recipient, message)):
+            out["recipient"] = raw.recipient
+    if "occasion" not in found and raw.occasion in _OCCASIONS and searchy:
+        if (zh and _zh_surface(raw.occasion, message, lexicon.OCCASIONS_ZH)) or \
+                (not zh and _grounded_words(raw.occasion, message)):
+            out["occasion"] = raw.occasion
 
-    if "category" not in found and raw.category and not _CJK.search(raw.category):
+    # a category must be a product type (one of its words is a known product word: "squalane serum")
+    llm_category_ok = bool(raw.category) and not _CJK.search(raw.category) and searchy and not follow_up \
+        and bool(set(raw.category.split()) & _PRODUCT_WORDS) \
+        and not set(raw.category.split()) & ({"gift", "gifts", "present"} | set(_OCCASIONS) | set(_RECIPIENTS))
+    if "category" not in found and llm_category_ok:
         out["category"] = raw.category
 
-    # search text: the LLM's English keywords when usable, plus the rules' product/attribute words
-    text = raw.search_text if raw.search_text and not _CJK.search(raw.search_text) else r.search_text
-    words = text.split()
+    # nothing to search for after all: the rules' "chitchat" stands
+    if out["action"] == "search" and r.action == "chitchat" and not (
+            out["category"] or out["must_have"] or out["brand"] or out["exclude"] or out["recipient"]
+            or out["occasion"] or out["price_min"] is not None or out["price_max"] is not None):
+        out["action"] = "chitchat"
+
+    # search text: the rules' words (the shopper's own, in order), plus the LLM's English keywords
+    # when the rules met words they did not know (translations, inferred product types)
+    words = r.search_text.split()
+    if rules.unknown and not follow_up and out["action"] in ("search", "refine") and raw.search_text \
+            and not _CJK.search(raw.search_text):
+        words += [w for w in raw.search_text.split() if w not in words]
     for term in ([out["category"]] if out["category"] else []) + out["must_have"]:
-        if term and term not in text:
+        if term and term not in " ".join(words):
             words.append(term)
-    words = [w for w in words if w not in set(" ".join(out["exclude"]).split())] if out["exclude"] else words
+    if out["exclude"]:
+        dropped = set(" ".join(out["exclude"]).split())
+        words = [w for w in words if w not in dropped]
     out["search_text"] = " ".join(words)
     return Intent.model_validate(out)

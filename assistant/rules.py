@@ -138,6 +138,11 @@ def _find_amounts(text: str) -> list[_Amount]:
     return amounts
 
 
+def price_numbers(message: str) -> set[float]:
+    """Numbers in the message that can be prices (not "50ml", "SPF 50", "the 2nd")."""
+    return {a.value for a in _find_amounts(normalise_numbers(message).lower())}
+
+
 A = "\x01(\\d+)\x02"   # placeholder for the i-th amount
 _PRICE_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("range", re.compile(rf"\bbetween\s*{A}\s*(?:and|&|-|to)\s*{A}", re.I)),

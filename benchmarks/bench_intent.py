@@ -54,6 +54,16 @@ class CachingLLM:
         return self.cache[key]
 
 
+class _CacheMiss:
+    def __init__(self, name):
+        self.name = name
+
+    def complete(self, messages, *, json_schema=None, max_tokens=256):
+        from assistant.llm import LLMError
+
+        raise LLMError("not in the --llm-cache file (--cache-only)")
+
+
 def machine() -> dict:
     info = {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()}
     try:
@@ -98,6 +108,8 @@ def main(argv=None) -> int:
     ap.add_argument("--json", dest="json_out", metavar="OUT", help="write all results as JSON")
     ap.add_argument("--llm-cache", metavar="FILE", help="reuse / store model replies (re-score without re-running "
                     "the model; latency figures are then meaningless for the cached calls)")
+    ap.add_argument("--cache-only", action="store_true",
+                    help="with --llm-cache: never load the model (re-score only; a cache miss counts as an LLM failure)")
     args = ap.parse_args(argv)
 
     from assistant.intent import Intent, ParseResult, parse_intent
@@ -114,15 +126,20 @@ def main(argv=None) -> int:
         from assistant.settings import Settings
 
         settings = Settings(home=Path(args.home), llm=args.llm, llm_backend=args.backend, threads=args.threads)
-        base = get_llm(settings, quant=args.quant, strict=True, progress=True)
-        started = time.perf_counter()
-        base.load()
         report["backend"] = resolve_backend(args.backend)
+        if args.cache_only:
+            if not args.llm_cache:
+                ap.error("--cache-only needs --llm-cache FILE")
+            base = _CacheMiss(f"{args.llm}/cache-only")
+        else:
+            base = get_llm(settings, quant=args.quant, strict=True, progress=True)
+            started = time.perf_counter()
+            base.load()
+            report["load_s"] = round(time.perf_counter() - started, 2)
+            started = time.perf_counter()
+            base.warmup()
+            report["warmup_s"] = round(time.perf_counter() - started, 2)
         report["llm_name"] = base.name
-        report["load_s"] = round(time.perf_counter() - started, 2)
-        started = time.perf_counter()
-        base.warmup()
-        report["warmup_s"] = round(time.perf_counter() - started, 2)
         llm = CachingLLM(base, Path(args.llm_cache) if args.llm_cache else None)
         report["llm_cache_entries_at_start"] = len(llm.cache)
 
