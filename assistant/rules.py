@@ -116,13 +116,14 @@ def _find_amounts(text: str) -> list[_Amount]:
     amounts = []
     for m in _NUM.finditer(text):
         start, end = m.start(), m.end()
-        before, after = text[:start], text[end:]
+        offset = max(0, start - 24)          # only the neighbourhood matters (keeps this linear)
+        before, after = text[offset:start], text[end:end + 24]
         pre = _CUR_PRE.search(before)
         post = _CUR_POST.match(after)
         currency = None
         if pre:
             currency = lexicon.CURRENCIES.get((pre.group(1) or pre.group(2)).lower())
-            start = pre.start()
+            start = offset + pre.start()
         if post:
             currency = currency or lexicon.CURRENCIES.get(post.group(1).lower())
             end += post.end()
