@@ -48,7 +48,33 @@ REPLIES = {
                   "looking for?", "我不能透露或更改我的指令，但很乐意帮你购物。你想找什么？"),
     "off_topic": ("I'm a shopping assistant, so I can only help with finding products. What would you like "
                   "to buy?", "我是购物助手，只能帮你找商品。你想买点什么？"),
+    "greeting": ("Hi! Tell me what you're looking for, for example \"a matte lipstick under $20\" or "
+                 "\"a birthday gift for my mom\".", "你好！告诉我你想买什么，比如“200元以内的哑光口红”或“送妈妈的生日礼物”。"),
+    "thanks": ("You're welcome! Anything else you'd like to find?", "不客气！还想找点别的吗？"),
+    "help": ("I can find products from the catalog, narrow them down (\"cheaper\", \"in blue\", \"not black\"), "
+             "compare them and answer questions about them from the catalog text.",
+             "我可以在商品目录里帮你找商品、按价格颜色等筛选（“便宜一点”“不要黑色”）、比较商品，并根据商品资料回答问题。"),
 }
+
+_THANKS = re.compile(r"\b(?:thanks?|thank you|thx|ty|cheers)\b|谢谢|多谢|感谢", re.I)
+_HELP = re.compile(r"\b(?:help|what can you do|what do you do|who are you|how does this work)\b|你能做什么|你是谁|怎么用|帮助",
+                   re.I)
+
+
+def chitchat_reply(message: str, language: str | None = None) -> str:
+    """A short fixed reply for a chitchat turn: thanks, help, greeting, or the shopping redirect."""
+    language = language or _language(message or "")
+    from assistant.rules import CUE_OFF_TOPIC, parse_rules
+
+    if CUE_OFF_TOPIC in parse_rules(message or "").cues:
+        kind = "off_topic"
+    elif _THANKS.search(message or ""):
+        kind = "thanks"
+    elif _HELP.search(message or ""):
+        kind = "help"
+    else:
+        kind = "greeting"
+    return _reply(kind, language)
 
 
 def _language(text: str) -> str:
