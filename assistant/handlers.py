@@ -123,8 +123,9 @@ def api_event(engine, user_id: str, item_id: str, type: str, event_id: str | Non
               catalog: str | None = None, value: float | str | None = None) -> dict:
     """/event -> {ok, event_id, duplicate, user_id, item_id, type}. Unknown item/type: UserError."""
     user_id = check_text(user_id, "user_id", max_chars=200)
-    item_id = check_text(item_id, "item_id", max_chars=200)
     type = check_text(type, "event type", max_chars=50)
+    # a "search" event carries its query in value and may have no item
+    item_id = check_text(item_id, "item_id", required=type != "search", max_chars=200)
     event_id = check_text(event_id, "event_id", required=False, max_chars=200)
     catalog = check_text(catalog, "catalog", required=False, max_chars=200)
     return dict(engine.record_event(user_id, item_id, type, event_id=event_id, value=value,
@@ -336,16 +337,47 @@ def _short(text: Any, n: int) -> str:
 
 
 def results_table(products: list[dict], components: list[str] | None = None,
-                  title_chars: int = 36) -> tuple[list[str], list[list]]:
+                  title_chars: int = 60) -> tuple[list[str], list[list]]:
     """(headers, rows): rank, id, title (shortened), final score, then every score component."""
     components = components if components is not None else _component_names(products)
-    headers = ["rank", "id", "title", "score", *components]
+    headers = ["#", "id", "title", "score", *components]
     rows = []
     for i, p in enumerate(products, 1):
         comps = p.get("components") or {}
         rows.append([i, str(p.get("id")), _short(p.get("title"), title_chars), _num(p.get("score")),
                      *[_num(comps.get(c)) if c in comps else None for c in components]])
     return headers, rows
+
+
+def render_table(headers: list[str], rows: list[list], *, empty: str = "No results.") -> str:
+    """A compact, fully escaped HTML table (numbers right-aligned, long titles clipped)."""
+    if not rows:
+        return f'<div class="sa-note">{esc(empty)}</div>'
+    head = "".join(f'<th class="sa-col-{esc(c)}">{esc(c)}</th>' for c in headers)
+    body = []
+    for row in rows:
+        cells = []
+        for col, value in zip(headers, row):
+            num = isinstance(value, (int, float)) and not isinstance(value, bool)
+            text = "" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
+            cls = "sa-num" if num else f"sa-col-{esc(col)}"
+            title = f' title="{esc(text)}"' if col == "title" else ""
+            cells.append(f'<td class="{cls}"{title}>{esc(text)}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<div class="sa-table-wrap"><table class="sa-table"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table></div>')
+
+
+TABLE_CSS = """
+.sa-table-wrap { overflow-x: auto; }
+.sa-table { border-collapse: collapse; font-size: 0.8em; width: 100%; }
+.sa-table th, .sa-table td { padding: 3px 5px; border-bottom: 1px solid var(--border-color-primary, #e5e5e5);
+                             white-space: nowrap; text-align: left; }
+.sa-table th { font-weight: 600; }
+.sa-table td.sa-num { text-align: right; font-variant-numeric: tabular-nums; }
+.sa-table td.sa-col-title { max-width: 150px; overflow: hidden; text-overflow: ellipsis; }
+.sa-note { opacity: 0.75; font-size: 0.9em; }
+"""
 
 
 def timings_rows(timings: dict) -> list[list]:

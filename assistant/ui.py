@@ -15,6 +15,7 @@ gradio is imported inside the functions so `import assistant.ui` stays cheap.
 import contextlib
 import html
 import os
+import re
 from typing import Optional, Union
 
 from assistant import handlers as h
@@ -85,7 +86,8 @@ def build_app(engine, *, title: str = "ShopAssist", demo_users_n: int = 20):
                     shopper = gr.Dropdown(choices=shopper_choices, value=h.NEW_SHOPPER, label="Shopper",
                                           elem_id="shopper")
                     user_id = gr.Textbox(label="Shopper id", elem_id="user-id", interactive=False, max_lines=1)
-                    history = gr.HTML(h.render_history(None), elem_id="history", css_template=h.CARDS_CSS)
+                    history = gr.HTML(h.render_history(None), elem_id="history", css_template=h.CARDS_CSS,
+                                      js_on_load=None)
                     gr.Markdown("### Recommended for you")
                     recs = gr.HTML(h.render_cards([], empty="Loading ..."), css_template=h.CARDS_CSS,
                                    js_on_load=h.CARDS_JS, elem_id="recs")
@@ -107,10 +109,14 @@ def build_app(engine, *, title: str = "ShopAssist", demo_users_n: int = 20):
                                            elem_id="lab-timings", interactive=False)
             lab_overlap = gr.Markdown("")
             with gr.Row():
-                lab_pers = gr.Dataframe(label="Personalised", elem_id="lab-personalised",
-                                        interactive=False, wrap=True)
-                lab_plain = gr.Dataframe(label="Not personalised", elem_id="lab-plain",
-                                         interactive=False, wrap=True)
+                with gr.Column():
+                    gr.Markdown("**Personalised** for the shopper")
+                    lab_pers = gr.HTML(h.render_table([], [], empty="Run a query."), elem_id="lab-personalised",
+                                       css_template=h.TABLE_CSS, js_on_load=None, apply_default_css=False)
+                with gr.Column():
+                    gr.Markdown("**Not personalised** (same query, anonymous)")
+                    lab_plain = gr.HTML(h.render_table([], [], empty="Run a query."), elem_id="lab-plain",
+                                        css_template=h.TABLE_CSS, js_on_load=None, apply_default_css=False)
 
             gr.Markdown("### Import a catalog\nCSV or JSONL; leave the mapping blank to auto-detect columns.")
             with gr.Row():
@@ -197,11 +203,15 @@ def build_app(engine, *, title: str = "ShopAssist", demo_users_n: int = 20):
                 out = h.lab_run(engine, query, uid, int(k), cat)
             ph, pr = out["personalised"]
             nh, nr = out["plain"]
-            overlap = (f"{out['overlap']} of the top {max(len(pr), len(nr))} items appear in both lists."
-                       if (pr or nr) else "No results.")
+            if not (pr or nr):
+                overlap = "No results."
+            elif not pr:
+                overlap = "No shopper picked: only the non-personalised ranking is shown."
+            else:
+                overlap = f"{out['overlap']} of the top {max(len(pr), len(nr))} items appear in both lists."
             return (out["intent"], {"headers": ["stage", "ms"], "data": out["timings"] or [["-", 0.0]]},
-                    {"headers": ph, "data": pr or [[None] * len(ph)]},
-                    {"headers": nh, "data": nr or [[None] * len(nh)]}, overlap)
+                    h.render_table(ph, pr, empty="No shopper picked." if nr else "No results."),
+                    h.render_table(nh, nr), overlap)
 
         for trigger in (lab_run.click, lab_query.submit):
             trigger(on_lab, [lab_query, lab_user, lab_k, catalog],
@@ -236,10 +246,11 @@ def build_app(engine, *, title: str = "ShopAssist", demo_users_n: int = 20):
                 return h.api_recommend(engine, user_id, query, k, catalog)
 
         def event(user_id: str, item_id: str, type: str, event_id: Optional[str] = None,
-                  catalog: Optional[str] = None) -> dict:
-            """Record an event (view, click, cart, purchase, rating, search); idempotent on event_id."""
+                  value: Union[float, str, None] = None, catalog: Optional[str] = None) -> dict:
+            """Record an event (view, click, cart, purchase, rating, search); idempotent on event_id.
+            value: the rating 0-5 for "rating", the query text for "search"."""
             with user_errors():
-                return h.api_event(engine, user_id, item_id, type, event_id, catalog)
+                return h.api_event(engine, user_id, item_id, type, event_id, catalog, value)
 
         def search(query: str, k: int = 10, filters: Union[str, dict, None] = None,
                    catalog: Optional[str] = None) -> list:
@@ -261,7 +272,12 @@ def _progress_adapter(progress):
     def callback(*args, **kwargs):
         try:
             if len(args) == 1 and isinstance(args[0], str):
-                progress(None, desc=args[0])
+                # registry messages look like "embedded 512/2000 new texts": show the fraction
+                m = re.search(r"(\d+)\s*/\s*(\d+)", args[0])
+                if m and int(m.group(2)) > 0:
+                    progress(min(1.0, int(m.group(1)) / int(m.group(2))), desc=args[0])
+                else:
+                    progress(None, desc=args[0])
             elif len(args) == 1 and isinstance(args[0], (int, float)):
                 progress(float(args[0]))
             elif len(args) >= 2 and all(isinstance(a, (int, float)) for a in args[:2]):

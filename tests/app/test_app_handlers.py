@@ -158,13 +158,22 @@ def test_lab_run_table_has_every_component(fake_engine):
     h.api_event(fake_engine, "u1", "p4", "purchase")
     out = h.lab_run(fake_engine, "serum cream", "u1", 5)
     headers, rows = out["personalised"]
-    assert headers[:4] == ["rank", "id", "title", "score"]
+    assert headers[:4] == ["#", "id", "title", "score"]
     assert {"affinity", "popularity", "lexical"} <= set(headers)
     assert out["plain"][0] == headers  # same columns side by side
     assert rows and all(len(r) == len(headers) for r in rows)
     assert out["timings"][-1][0] == "total" and out["intent"]["search_text"] == "serum cream"
     with pytest.raises(UserError):
         h.lab_run(fake_engine, "", None)
+
+
+def test_render_table_escapes_and_aligns():
+    headers, rows = h.results_table([{"id": "<x>", "title": "<script>t</script>", "score": 1.23456,
+                                      "components": {"dense": 0.5}}])
+    out = h.render_table(headers, rows)
+    assert "<script>" not in out and "&lt;script&gt;t&lt;/script&gt;" in out and "&lt;x&gt;" in out
+    assert '<td class="sa-num">1.2346</td>' in out and '<td class="sa-num">0.5</td>' in out
+    assert "No results" in h.render_table(headers, [])
 
 
 def test_import_catalog_report(fake_engine):
