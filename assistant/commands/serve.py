@@ -19,7 +19,12 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def build(settings, *, progress=print):
+def say(message: str) -> None:
+    """Progress lines, flushed at once (stdout is block-buffered under docker / CI / a pipe)."""
+    print(message, flush=True)
+
+
+def build(settings, *, progress=say):
     """Engine + prepared stores + Blocks (shared by `serve`, app.py and the tests)."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     from assistant.engine import Engine
@@ -46,6 +51,6 @@ def run(args) -> int:
         raise CLIError(f"Unknown catalog {args.catalog!r}; available: {', '.join(engine.catalogs())}")
     from assistant.ui import launch
 
-    print(f"ShopAssist on http://{args.host}:{args.port}  (Ctrl+C to stop; API docs at /?view=api)")
+    say(f"ShopAssist on http://{args.host}:{args.port}  (Ctrl+C to stop; API docs at /?view=api)")
     launch(demo, host=args.host, port=args.port)
     return 0
