@@ -66,40 +66,6 @@ def mutated(draw):
 payload = st.one_of(mutated(), mutated(), plausible, arbitrary_dict, anything)
 
 
-def _where(exc: BaseException) -> tuple[type, str]:
-    """(exception type, innermost function of ranking/events.py it passed through)."""
-    import traceback
-
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith("events.py")]
-    return type(exc), frames[-1].name if frames else "?"
-
-
-def _probe_known_bugs() -> set[tuple[type, str]]:
-    """Crashes of EventStore.validate that are known and reported (see test_known_bad_payloads),
-    as (exception type, function) for each one still present. Empty once fixed, so the
-    properties below then treat any such exception as the failure it is."""
-    store = EventStore(":memory:")
-    found = set()
-    for payload in ({"item_id": "p1"}, {1: "x"}, {1: "x", "a": 1},
-                    {"user_id": "u", "type": "view", "item_id": "p1", "timestamp": 10**400},
-                    {"user_id": "u", "type": "view", "item_id": "p1", "value": 10**400}):
-        try:
-            store.validate(payload)
-        except (TypeError, OverflowError) as exc:
-            found.add(_where(exc))
-        except Exception:  # noqa: BLE001 - the proper rejection
-            pass
-    store.close()
-    return found
-
-
-KNOWN_BUGS = _probe_known_bugs()
-
-
-def known_bug(exc: BaseException) -> bool:
-    return _where(exc) in KNOWN_BUGS
-
-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     s = EventStore(tmp_path_factory.mktemp("ev") / "events.sqlite", known_items=ITEMS)
@@ -116,11 +82,6 @@ def try_add(store, payload):
         return None, exc
     except ValueError as exc:  # noqa: BLE001 - allowed by the contract, but note it
         event(f"ValueError but not EventValidationError: {type(exc).__name__}")
-        return None, exc
-    except (TypeError, OverflowError) as exc:
-        if not known_bug(exc):
-            raise
-        event(f"known bug: {type(exc).__name__}")
         return None, exc
 
 
@@ -169,11 +130,6 @@ def test_add_many_is_all_or_nothing(store, batch):
     except ValueError:
         assert store.count() == before
         return
-    except (TypeError, OverflowError) as exc:
-        if not known_bug(exc):
-            raise
-        assert store.count() == before
-        return
     assert store.count() == before + result.inserted
     assert result.inserted + result.duplicates == len(batch)
 
@@ -195,10 +151,6 @@ def test_same_event_id_is_stored_once(store, event_id, user, n):
     assert store.count() - before <= 1
 
 
-@pytest.mark.xfail(raises=(TypeError, OverflowError), strict=False,
-                   reason="ranking.events: EventStore.validate lets TypeError (missing user_id/type, non-string "
-                          "keys) and OverflowError (integers beyond float range) escape instead of "
-                          "EventValidationError")
 @pytest.mark.parametrize("payload", [
     {"item_id": "p1", "type": "view"},
     {"user_id": "u", "item_id": "p1"},
@@ -206,9 +158,12 @@ def test_same_event_id_is_stored_once(store, event_id, user, n):
     {"user_id": "u", "type": "view", "item_id": "p1", "timestamp": 10**400},
     {"user_id": "u", "type": "view", "item_id": "p1", "value": 10**400},
 ], ids=["missing-user", "missing-type", "int-key", "huge-timestamp", "huge-value"])
-def test_known_bad_payloads(store, payload):
+def test_crashes_found_by_the_properties_are_clean_rejections(store, payload):
+    """Regression: these once escaped as TypeError / OverflowError."""
+    before = store.count()
     with pytest.raises(EventValidationError):
         store.add(payload)
+    assert store.count() == before
 
 
 def test_lone_surrogates_are_rejected_without_writing(store):
