@@ -104,6 +104,9 @@ def api_chat(engine, message: str, user_id: str | None = None, session_id: str |
     user_id = check_text(user_id, "user_id", required=False, max_chars=200)
     session_id = check_text(session_id, "session_id", required=False, max_chars=200)
     catalog = check_text(catalog, "catalog", required=False, max_chars=200)
+    if user_id is None and session_id is None:
+        # no shopper and no conversation: a one-off turn, never another anonymous caller's context
+        session_id = new_session_id()
     result = engine.chat(message, user_id=user_id, session_id=session_id, catalog=catalog)
     return {"reply": result.reply, "products": list(result.products), "intent": dict(result.intent),
             "timings_ms": dict(getattr(result, "timings_ms", {}) or {})}
@@ -297,7 +300,9 @@ def card_action(engine, user_id: str | None, item_id: str | None, action: str | 
 
 def chat_stream(engine, message: str, history: list[dict] | None, user_id: str | None,
                 session_id: str | None, catalog: str | None) -> Iterator[tuple[list[dict], list[dict] | None]]:
-    """Streams (chat history in messages format, products or None until the answer is complete)."""
+    """Streams (chat history in messages format, products or None while there are none yet).
+
+    The last item always carries the final product list (possibly empty)."""
     message = check_text(message, "message", max_chars=MAX_MESSAGE_CHARS)
     history = [dict(m) for m in (history or [])]
     history.append({"role": "user", "content": message})
@@ -308,7 +313,8 @@ def chat_stream(engine, message: str, history: list[dict] | None, user_id: str |
                                      catalog=catalog or None):
         last = result
         history[-1] = {"role": "assistant", "content": result.reply}
-        yield list(history), None
+        # the Engine sends the products with its first partial: show the cards as soon as they exist
+        yield list(history), (list(result.products) if result.products else None)
     products = list(last.products) if last is not None else []
     if last is None:
         history[-1] = {"role": "assistant", "content": "(no answer)"}

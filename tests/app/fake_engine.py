@@ -42,6 +42,7 @@ class FakeEngine:
         self._ids = itertools.count(1)
         self.imported: list[dict] = []
         self._catalogs = ["beauty"]
+        self.chat_calls: list[tuple] = []   # (user_id, session_id) of every chat turn
 
     class settings:  # noqa: N801 - mimics Settings.default_catalog
         default_catalog = "beauty"
@@ -79,6 +80,7 @@ class FakeEngine:
 
     def chat_stream(self, message, user_id=None, session_id=None, catalog=None):
         self._check_catalog(catalog)
+        self.chat_calls.append((user_id, session_id))
         if not message or not message.strip():
             raise UserError("Expected a non-empty message")
         products = self._search(message, 3)

@@ -44,6 +44,16 @@ def test_api_chat_shape(fake_engine):
                                    <= set(p) for p in out["products"])
 
 
+def test_api_chat_sessions(fake_engine):
+    h.api_chat(fake_engine, "serum", "u1", "s1")
+    h.api_chat(fake_engine, "serum", "u1")          # the engine keys this one on the user
+    h.api_chat(fake_engine, "serum")                # anonymous: a fresh one-off session each time
+    h.api_chat(fake_engine, "serum")
+    calls = fake_engine.chat_calls
+    assert calls[:2] == [("u1", "s1"), ("u1", None)]
+    assert calls[2][1] and calls[3][1] and calls[2][1] != calls[3][1]
+
+
 @pytest.mark.parametrize("message", ["", "   ", None])
 def test_api_chat_refuses_empty_message(fake_engine, message):
     with pytest.raises(UserError, match="non-empty message"):
@@ -149,7 +159,8 @@ def test_chat_stream_grows_then_products(fake_engine):
     assert steps[0][0][-2:] == [{"role": "user", "content": "serum"}, {"role": "assistant", "content": ""}]
     replies = [hist[-1]["content"] for hist, _ in steps]
     assert replies[-1] == "Here are 2 options." and len(replies) > 2
-    assert all(products is None for _, products in steps[:-1])
+    assert all(products is None for _, products in steps[:-2])   # no cards while only text arrives
+    assert steps[-2][1] == steps[-1][1]                          # cards as soon as the engine has them
     assert {p["id"] for p in steps[-1][1]} == {"p3", "p4"}
 
 
