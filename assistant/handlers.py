@@ -298,6 +298,12 @@ def card_action(engine, user_id: str | None, item_id: str | None, action: str | 
     return ack, status
 
 
+def chat_text(text: str) -> str:
+    """Chat bubble text. The Chatbot runs with render_markdown=False and shows newlines as they are;
+    escaping <, > and & makes product titles with HTML show literally, like on the cards."""
+    return html.escape(text or "", quote=False)
+
+
 def chat_stream(engine, message: str, history: list[dict] | None, user_id: str | None,
                 session_id: str | None, catalog: str | None) -> Iterator[tuple[list[dict], list[dict] | None]]:
     """Streams (chat history in messages format, products or None while there are none yet).
@@ -305,14 +311,14 @@ def chat_stream(engine, message: str, history: list[dict] | None, user_id: str |
     The last item always carries the final product list (possibly empty)."""
     message = check_text(message, "message", max_chars=MAX_MESSAGE_CHARS)
     history = [dict(m) for m in (history or [])]
-    history.append({"role": "user", "content": message})
+    history.append({"role": "user", "content": chat_text(message)})
     history.append({"role": "assistant", "content": ""})
     yield list(history), None
     last = None
     for result in engine.chat_stream(message, user_id=user_id or None, session_id=session_id or None,
                                      catalog=catalog or None):
         last = result
-        history[-1] = {"role": "assistant", "content": result.reply}
+        history[-1] = {"role": "assistant", "content": chat_text(result.reply)}
         # the Engine sends the products with its first partial: show the cards as soon as they exist
         yield list(history), (list(result.products) if result.products else None)
     products = list(last.products) if last is not None else []

@@ -73,7 +73,8 @@ def build_app(engine, *, title: str = "ShopAssist", demo_users_n: int = 20):
         with gr.Tab("Shopper", id="shopper", elem_id="tab-shopper"):
             with gr.Row():
                 with gr.Column(scale=3):
-                    chatbot = gr.Chatbot(label="Assistant", elem_id="chat", height=380,
+                    # plain text bubbles (handlers.chat_text escapes): product titles never render as HTML/Markdown
+                    chatbot = gr.Chatbot(label="Assistant", elem_id="chat", height=380, render_markdown=False,
                                          placeholder="Ask for a product, e.g. *a gentle face cleanser under $20*")
                     with gr.Row():
                         msg = gr.Textbox(placeholder="What are you looking for?", show_label=False,

@@ -105,6 +105,9 @@ def test_product_text_renders_as_text_not_html(page, live_app):
     expect(card).to_be_visible(timeout=30_000)
     expect(card.locator(".sa-title")).to_have_text("<b>Bold</b> **Nude** Lipstick <script>alert(1)</script>")
     assert page.locator("#cards .sa-title b, #cards script").count() == 0
+    bubble = page.locator("#chat [data-testid=bot]").last
+    expect(bubble).to_contain_text("<b>Bold</b> **Nude** Lipstick")
+    assert bubble.locator("b, strong, script").count() == 0
 
 
 def test_merchant_imports_a_catalog_with_progress_and_errors(page, tmp_path):

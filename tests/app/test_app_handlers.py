@@ -158,6 +158,7 @@ def test_chat_stream_grows_then_products(fake_engine):
     steps = list(h.chat_stream(fake_engine, "serum", [], "u1", "s1", "beauty"))
     assert steps[0][0][-2:] == [{"role": "user", "content": "serum"}, {"role": "assistant", "content": ""}]
     replies = [hist[-1]["content"] for hist, _ in steps]
+    assert h.chat_text("<b>x</b> & **y**\n2.") == "&lt;b&gt;x&lt;/b&gt; &amp; **y**\n2."
     assert replies[-1] == "Here are 2 options." and len(replies) > 2
     assert all(products is None for _, products in steps[:-2])   # no cards while only text arrives
     assert steps[-2][1] == steps[-1][1]                          # cards as soon as the engine has them
