@@ -48,6 +48,16 @@ def settings_from_args(args):
     return Settings.from_env(home=args.home, chroma_url=args.chroma_url, embedder=args.embedder)
 
 
+def _configure_logging(args) -> None:
+    """Root log handler with user ids pseudonymised and PII redacted (assistant.privacy).
+    Level from SHOPASSIST_LOG_LEVEL (default WARNING)."""
+    import os
+
+    from assistant.privacy import configure_logging
+
+    configure_logging(settings_from_args(args), level=os.environ.get("SHOPASSIST_LOG_LEVEL", "WARNING"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -55,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
+        _configure_logging(args)
         return int(args.func(args) or 0)
     except CLIError as exc:
         print(f"error: {exc}", file=sys.stderr)

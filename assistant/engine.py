@@ -82,7 +82,14 @@ class Engine:
                 from retrieval.store import make_chroma_client
 
                 if self.settings.chroma_url:
-                    self._client = make_chroma_client(url=self.settings.chroma_url)
+                    try:
+                        self._client = make_chroma_client(url=self.settings.chroma_url)
+                    except Exception as exc:  # chromadb says "Could not connect" without the URL
+                        raise UserError(
+                            f"Could not reach the Chroma server at {self.settings.chroma_url} "
+                            f"(--chroma-url / SHOPASSIST_CHROMA_URL): {exc}. Start it with "
+                            f"`chroma run --path DIR --host 127.0.0.1 --port PORT`, or unset the URL to "
+                            f"use the embedded store.") from None
                 else:
                     self._client = make_chroma_client(path=self.settings.chroma_dir)
                 self._registry = CatalogRegistry(self.settings.catalogs_dir, self._client, self.embedder)
@@ -249,6 +256,10 @@ class Engine:
             if not isinstance(item_id, str) or item_id not in cat.index:
                 raise UserError(f"Unknown item_id {item_id!r} in catalog {cat.name!r}: expected the id of a "
                                 f"catalog product (see /search)")
+        if type == "search" and isinstance(value, str):
+            from assistant.privacy import redact
+
+            value = redact(value)   # search text is stored: no emails / phones / card numbers
         event = {"user_id": user_id, "item_id": item_id or None, "type": type, "timestamp": time.time(),
                  "value": value}
         if event_id not in (None, ""):
