@@ -93,7 +93,25 @@ def select_rows(rows: list[dict], limit: int | None) -> list[dict]:
     return [single[int(i * step)] for i in range(limit)]
 
 
+def table(paths: list[str]) -> str:
+    """A markdown table from --json outputs (one row per file and mode)."""
+    lines = ["| set | model | backend | mode | n | field acc | non-default fields | exact match | p50 ms | p95 ms |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for path in paths:
+        report = json.loads(Path(path).read_text())
+        data = Path(report["data"]).stem
+        for mode, s in report["modes"].items():
+            lat = s.get("latency_ms", {})
+            lines.append(f"| {data} | {report['llm']} | {report.get('backend', '-')} | {mode} | {s['n_messages']} | "
+                         f"{s['field_accuracy']:.3f} | {s['non_default_field_accuracy']:.3f} | {s['exact_match']:.3f} | "
+                         f"{lat.get('p50', '-')} | {lat.get('p95', '-')} |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
+    if argv is None and len(sys.argv) > 1 and sys.argv[1] == "--table":
+        print(table(sys.argv[2:]))
+        return 0
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=str(REPO / "tests" / "data" / "intents.jsonl"))
     ap.add_argument("--llm", default="none", choices=("none", "qwen-0.5b", "qwen-1.5b"))
