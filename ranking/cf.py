@@ -6,6 +6,7 @@ history (recent events weigh more), ALS folds the history into a user factor wit
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -41,7 +42,7 @@ class ItemKNNConfig:
     # Neighbours kept per item in the similarity matrix.
     K: int = 200
     # Similarity: "cosine", "bm25" or "tfidf" (implicit's CosineRecommender / BM25 / TFIDF).
-    method: str = "cosine"
+    method: str = "bm25"
     # History events this many steps back count half as much (0 = all equal).
     recency_half_life: float = 2.0
     # Use binary interactions (True) or summed event confidences for the similarity.
@@ -62,11 +63,14 @@ class ItemKNN(Recommender):
 
     def fit(self, interactions: Interactions, show_progress: bool = False) -> "ItemKNN":
         from implicit.nearest_neighbours import BM25Recommender, CosineRecommender, TFIDFRecommender
+        from implicit.utils import ParameterWarning
 
         cls = {"cosine": CosineRecommender, "bm25": BM25Recommender, "tfidf": TFIDFRecommender}[self.config.method]
         model = cls(K=self.config.K, num_threads=0)
         ui = interactions.user_items(binary=self.config.binary)
-        model.fit(ui, show_progress=show_progress)
+        with warnings.catch_warnings():  # implicit warns about its own internal COO -> CSR step
+            warnings.simplefilter("ignore", ParameterWarning)
+            model.fit(ui, show_progress=show_progress)
         sim = sparse.csr_matrix(model.similarity, dtype=np.float32)
         sim.setdiag(0)  # an item does not recommend itself
         sim.eliminate_zeros()
@@ -113,11 +117,12 @@ class ALSConfig:
     # L2 regularisation of the least-squares steps.
     regularization: float = 0.05
     # Confidence scale: C = alpha * (summed event confidence).
-    alpha: float = 10.0
+    alpha: float = 20.0
     # Alternating least-squares sweeps.
     iterations: int = 15
-    # History events this many steps back count half as much when folding a user in (0 = off).
-    recency_half_life: float = 0.0
+    # History events this many steps back count half as much when folding a user in (0 = off;
+    # 2 lifted Beauty validation NDCG@10 from 0.024 to 0.030 on 8k users).
+    recency_half_life: float = 2.0
     # Seed of the factor initialisation (training is reproducible with one thread).
     seed: int = 42
 
@@ -135,16 +140,21 @@ class ALS(Recommender):
 
     def _new_model(self):
         from implicit.cpu.als import AlternatingLeastSquares
+        from threadpoolctl import threadpool_limits
 
         c = self.config
-        return AlternatingLeastSquares(
-            factors=c.factors, regularization=c.regularization, alpha=c.alpha,
-            iterations=c.iterations, random_state=c.seed, num_threads=0,
-        )
+        with threadpool_limits(1, "blas"):  # implicit parallelises itself; BLAS threads only contend
+            return AlternatingLeastSquares(
+                factors=c.factors, regularization=c.regularization, alpha=c.alpha,
+                iterations=c.iterations, random_state=c.seed, num_threads=0,
+            )
 
     def fit(self, interactions: Interactions, show_progress: bool = False) -> "ALS":
+        from threadpoolctl import threadpool_limits
+
         model = self._new_model()
-        model.fit(interactions.user_items(), show_progress=show_progress)
+        with threadpool_limits(1, "blas"):
+            model.fit(interactions.user_items(), show_progress=show_progress)
         model.user_factors = np.zeros((1, self.config.factors), dtype=np.float32)  # not kept
         self._model = model
         self.n_items = interactions.n_items

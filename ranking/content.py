@@ -17,11 +17,12 @@ from .data import Interactions
 
 @dataclass
 class ContentConfig:
-    # History events this many steps back count half as much (0 = all equal).
-    recency_half_life: float = 3.0
+    # History events this many steps back count half as much (0 = all equal); 1 measured best
+    # on Amazon Beauty validation (3: NDCG@10 0.0268, 1: 0.0329).
+    recency_half_life: float = 1.0
 
 
-def interest_vector(embeddings: np.ndarray, history, weights=None, half_life: float = 3.0) -> np.ndarray:
+def interest_vector(embeddings: np.ndarray, history, weights=None, half_life: float = 1.0) -> np.ndarray:
     """Normalised weighted mean of the history's embeddings (zeros for an empty history)."""
     h = np.asarray(history, dtype=np.int64)
     if not h.size:

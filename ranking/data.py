@@ -155,7 +155,7 @@ def sniff_format(path: Path | str) -> str:
 class Interactions:
     """Per-user item sequences over item rows 0..n_items-1, each in time order.
 
-    weights[u][j] is the implicit confidence of event j (purchase 1, cart 0.7, click 0.4, view 0.2);
+    weights[u][j] is the implicit confidence of event j (purchase 1, cart 0.8, click 0.5, view 0.3);
     timestamps[u][j] its time (unix seconds). Both optional (None = all 1 / unknown).
     """
 

@@ -28,7 +28,7 @@ EVENT_TYPES = ("view", "click", "cart", "purchase", "rating", "search")
 OWNED_TYPES = ("purchase", "rating")
 # Implicit-feedback confidence of one event of each type, relative to a purchase (a rating uses
 # its value, see event_weight). Sequence files (no types) count every event as 1 = a purchase.
-TYPE_WEIGHTS = {"view": 0.2, "click": 0.4, "cart": 0.7, "purchase": 1.0, "rating": 1.0, "search": 0.0}
+TYPE_WEIGHTS = {"view": 0.3, "click": 0.5, "cart": 0.8, "purchase": 1.0, "rating": 1.0, "search": 0.0}
 
 # Timestamps outside this window are rejected as malformed (seconds since the epoch).
 _MIN_TS = 0.0  # 1970-01-01

@@ -128,7 +128,7 @@ def build_pool(
         for z in zs:
             s = z[b].copy()
             s[ex] = NEG
-            top = np.argpartition(-s, depth)[:depth]
+            top = np.argpartition(-s, depth)[:depth] if depth < len(s) else np.arange(len(s))
             cand.update(top[np.isfinite(s[top])].tolist())
         cand.discard(int(targets[b]))
         cand = np.array([int(targets[b])] + sorted(cand), dtype=np.int64)

@@ -38,9 +38,11 @@ class ServiceConfig:
     # Weight of the category / brand / price-band affinity component (not fitted: the
     # training data has no such fields; 0 disables it).
     affinity_weight: float = 0.3
-    # Users with fewer events than this also get at least `cold_content_weight` on content.
+    # Users with fewer events than this get at least these weights on content and popularity
+    # (a brand-new shopper: content + popularity from the first event).
     cold_start_events: int = 3
     cold_content_weight: float = 1.0
+    cold_pop_weight: float = 0.3
     # MMR diversity used for anonymous / no-history users (popularity with diversity).
     anonymous_diversity: float = 0.3
     # Items scored before MMR re-ranking (as a multiple of k).
@@ -242,8 +244,10 @@ class RecommendationService:
                 comps["content"] = self.embeddings @ interest
                 if "content" not in weights:
                     weights["content"] = 1.0 if not models else 0.0
-                if profile.n_events < self.config.cold_start_events:
+            if profile is not None and profile.n_events < self.config.cold_start_events:
+                if "content" in comps:
                     weights["content"] = max(weights.get("content", 0.0), self.config.cold_content_weight)
+                weights["pop"] = max(weights.get("pop", 0.0), self.config.cold_pop_weight)
             aff = profile.affinity_scores(self.features) if profile else None
             if aff is not None and self.config.affinity_weight:
                 comps["affinity"] = aff
@@ -252,7 +256,7 @@ class RecommendationService:
             weights = {"pop": 1.0}
         comps = {k: v for k, v in comps.items() if weights.get(k)}
         if not comps:  # e.g. every fitted weight on a model that cannot score this user
-            comps, weights = {"pop": comps.get("pop", self._pop_scores(bundle))}, {"pop": 1.0}
+            comps, weights = {"pop": self._pop_scores(bundle)}, {"pop": 1.0}
         return comps, weights
 
     def _pop_scores(self, bundle) -> np.ndarray:

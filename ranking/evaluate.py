@@ -1,0 +1,273 @@
+"""Offline evaluation harness: leave-one-out, full ranking over ALL items.
+
+Protocol (the one of SASRec / BERT4Rec / LlamaRec / TIGER on Amazon Beauty):
+- each user's last item is the test target, the one before it the validation target; users
+  with fewer than 3 items only train. Models are fitted on the training part only.
+- validation (second to last, history = training part) drives SASRec's early stopping and the
+  fusion weights; test (last, history = training part + validation item) is reported.
+- every item is a candidate (no sampled negatives) except the items earlier in the user's
+  history (standard); the target itself is never removed, even when the user had it before.
+- ties are broken pessimistically (an item scoring the same as the target ranks above it).
+- metrics: HR@K, NDCG@K; coverage@10 (share of the catalogue in someone's top 10),
+  intra-list diversity@10 (1 - mean pairwise cosine of the title embeddings, or of item
+  co-occurrence vectors without titles), novelty@10 (mean -log2 of the item's user share).
+
+Item ids are arbitrary strings; `--items` (id<TAB>title) is optional and only feeds the content
+model and the text-enriched SASRec (titles embedded with retrieval's embedder).
+"""
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .data import Interactions, interactions_from_sequences, leave_one_out, read_item_titles, read_sequences
+from .fusion import build_pool, fit_weights, fuse, merge_pools
+from .metrics import coverage, hit_rate_at_k, intra_list_diversity, ndcg_at_k, novelty, target_ranks, top_k
+from .train import MODEL_NAMES, TrainConfig, fit_model, make_model
+
+EVAL_MODELS = MODEL_NAMES + ("fusion",)
+
+# Published full-ranking leave-one-out figures on Amazon Beauty (HR@10, NDCG@10).
+ANCHORS = {
+    "SASRec (CE loss), published": (0.0851, 0.0421),
+    "LlamaRec, published": (0.0971, 0.0554),
+    "TIGER, published": (0.0648, 0.0384),
+}
+
+
+@dataclass
+class EvalConfig:
+    # Models to evaluate (pop, itemknn, als, content, sasrec, fusion).
+    models: tuple[str, ...] = EVAL_MODELS
+    # Cut-offs for HR@K / NDCG@K.
+    ks: tuple[int, ...] = (5, 10, 20)
+    # Model hyper-parameters (shared with `shopassist train`).
+    train: TrainConfig = field(default_factory=TrainConfig)
+    # Embedder for item titles (retrieval.embedder.make_embedder name) and its cache directory.
+    embedder: str = "minilm"
+    embed_cache: Path | None = None
+    # Validation users used to fit the fusion weights (a fixed random subset; 0 = all).
+    fusion_users: int = 0
+    # Users scored per batch (memory: batch x items x models floats).
+    batch_size: int = 512
+    # Seed for the fusion subset.
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        bad = [m for m in self.models if m not in EVAL_MODELS]
+        if bad or not self.models:
+            raise ValueError(f"Expected models among {', '.join(EVAL_MODELS)}, got {', '.join(bad) or 'none'}")
+        if not self.ks or any(int(k) <= 0 for k in self.ks):
+            raise ValueError(f"Expected positive cut-offs, got {self.ks}")
+
+
+@dataclass
+class EvalData:
+    item_ids: list[str]
+    interactions: Interactions
+    titles: dict[str, str] | None
+    path: str
+
+
+def load_eval_data(sequences: Path | str, items: Path | str | None = None) -> EvalData:
+    """Read a `user item item ...` file (and optional `id<TAB>title` file); item rows are the
+    sorted union of ids in the sequences (titles of items never interacted with are ignored)."""
+    seqs = read_sequences(sequences)
+    item_ids = sorted({i for _, s in seqs for i in s})
+    index = {x: r for r, x in enumerate(item_ids)}
+    titles = read_item_titles(items) if items else None
+    return EvalData(item_ids, interactions_from_sequences(seqs, index), titles, str(sequences))
+
+
+def embed_titles(data: EvalData, embedder: str, cache: Path | None, say) -> tuple[np.ndarray | None, str]:
+    """(embeddings, note). None with a reason when titles or the embedder are unavailable."""
+    if data.titles is None:
+        return None, "no --items file: content model and text features skipped"
+    missing = sum(1 for i in data.item_ids if not data.titles.get(i))
+    try:
+        from retrieval.embedder import make_embedder
+    except ImportError as exc:  # retrieval layer not installed
+        return None, f"retrieval.embedder unavailable ({exc}); content model skipped"
+    emb = make_embedder(embedder, cache)
+    texts = [data.titles.get(i) or i for i in data.item_ids]
+    say(f"eval: embedding {len(texts):,} titles with {embedder} ({missing:,} items without a title use their id) ...")
+    t0 = time.time()
+    vectors = emb.embed_documents(texts)
+    note = f"titles embedded with {embedder} in {time.time() - t0:.0f}s ({missing} without title)"
+    return np.asarray(vectors, dtype=np.float32), note
+
+
+def run_evaluation(
+    sequences: Path | str,
+    items: Path | str | None = None,
+    config: EvalConfig | None = None,
+    progress: Callable[[str], None] | None = print,
+) -> dict:
+    """Fit every requested model on the training part, tune on validation, report test metrics."""
+    config = config or EvalConfig()
+    say = progress or (lambda _m: None)
+    t_start = time.time()
+    data = load_eval_data(sequences, items)
+    split = leave_one_out(data.interactions)
+    n_items = data.interactions.n_items
+    say(f"eval: {data.interactions.n_users:,} users, {n_items:,} items, {data.interactions.n_events:,} events; "
+        f"{len(split.eval_users):,} users with a validation and a test item")
+    if not len(split.eval_users):
+        raise ValueError("No user has 3 or more items: leave-one-out needs validation and test items")
+    wanted = [m for m in config.models if m != "fusion"]
+    notes: dict[str, str] = {}
+    embeddings = None
+    if "content" in wanted or "sasrec" in wanted:
+        embeddings, notes["embeddings"] = embed_titles(data, config.embedder, config.embed_cache, say)
+        say("eval: " + notes["embeddings"])
+    if "content" in wanted and embeddings is None:
+        wanted.remove("content")
+        notes["content"] = "skipped: " + notes["embeddings"]
+    v_hist, v_tgt = split.valid_histories(), split.valid_targets
+    t_hist, t_tgt = split.test_histories(), split.test_targets
+
+    models, fit_secs = {}, {}
+    for name in wanted:
+        say(f"eval: fitting {name} ...")
+        model = make_model(name, config.train, embeddings)
+        fit_secs[name] = fit_model(model, split.train, (v_hist, v_tgt), progress=say)
+        models[name] = model
+        say(f"eval: {name} fitted in {fit_secs[name]:.1f}s")
+
+    # Validation: per-model NDCG@10, and the fusion pool on a fixed subset of users.
+    do_fusion = "fusion" in config.models and len(models) > 1
+    rng = np.random.default_rng(config.seed)
+    fusion_idx = np.arange(len(v_tgt))
+    if config.fusion_users and len(fusion_idx) > config.fusion_users:
+        fusion_idx = np.sort(rng.choice(len(fusion_idx), config.fusion_users, replace=False))
+    in_fusion = np.zeros(len(v_tgt), dtype=bool)
+    in_fusion[fusion_idx] = True
+    val_ranks = {name: [] for name in models}
+    pools = []
+    t0 = time.time()
+    for s in range(0, len(v_tgt), config.batch_size):
+        h, tg = v_hist[s : s + config.batch_size], v_tgt[s : s + config.batch_size]
+        comps = {name: m.score_batch(h) for name, m in models.items()}
+        for name, sc in comps.items():
+            val_ranks[name].append(target_ranks(sc, tg, exclude=h))
+        sel = np.flatnonzero(in_fusion[s : s + config.batch_size])
+        if do_fusion and sel.size:
+            pools.append(build_pool({n: c[sel] for n, c in comps.items()}, tg[sel], [h[i] for i in sel],
+                                    config.train.fusion_depth))
+    val = {name: np.concatenate(r) for name, r in val_ranks.items()}
+    say(f"eval: validation scored in {time.time() - t0:.0f}s: " +
+        ", ".join(f"{n} {ndcg_at_k(r, 10):.4f}" for n, r in val.items()))
+    weights, fusion_val = None, None
+    if do_fusion:
+        weights, fusion_val = fit_weights(merge_pools(pools), progress=say)
+    elif "fusion" in config.models:
+        notes["fusion"] = "skipped: needs at least two models"
+
+    # Test: every model and the fusion from the same batch of scores.
+    names = list(models) + (["fusion"] if weights else [])
+    test_ranks = {n: [] for n in names}
+    tops = {n: [] for n in names}
+    t0 = time.time()
+    for s in range(0, len(t_tgt), config.batch_size):
+        h, tg = t_hist[s : s + config.batch_size], t_tgt[s : s + config.batch_size]
+        comps = {name: m.score_batch(h) for name, m in models.items()}
+        if weights:
+            comps["fusion"] = fuse(comps, weights)
+        for name in names:
+            test_ranks[name].append(target_ranks(comps[name], tg, exclude=h))
+            tops[name].append(top_k(comps[name], 10, exclude=h))
+    say(f"eval: test scored in {time.time() - t0:.0f}s")
+
+    counts_users = split.train.user_items(binary=True)
+    item_users = np.asarray(counts_users.sum(axis=0)).ravel()
+    div_vectors = embeddings if embeddings is not None else counts_users.T.tocsr()
+    results = {}
+    for name in names:
+        r = np.concatenate(test_ranks[name])
+        top = np.concatenate(tops[name])
+        row = {}
+        for k in config.ks:
+            row[f"HR@{k}"] = round(hit_rate_at_k(r, k), 5)
+            row[f"NDCG@{k}"] = round(ndcg_at_k(r, k), 5)
+        row["coverage@10"] = round(coverage(top, n_items), 5)
+        row["diversity@10"] = round(intra_list_diversity(top, div_vectors), 5)
+        row["novelty@10"] = round(novelty(top, item_users, split.train.n_users), 3)
+        vr = val.get(name)
+        entry = {"test": row,
+                 "valid": {"NDCG@10": round(ndcg_at_k(vr, 10), 5), "HR@10": round(hit_rate_at_k(vr, 10), 5)}
+                 if vr is not None else {"NDCG@10 (pool estimate)": round(fusion_val, 5)},
+                 "train_seconds": round(fit_secs.get(name, 0.0), 1)}
+        if name == "sasrec":
+            entry["epochs"] = models[name].history_[-1]["epoch"] if models[name].history_ else None
+            entry["best_epoch"] = max(models[name].history_, key=lambda x: x["ndcg@10"])["epoch"] if models[name].history_ else None
+            entry["text_features"] = models[name].text_embeddings is not None
+        if name == "fusion":
+            entry["weights"] = weights
+        results[name] = entry
+    report = {
+        "dataset": {"sequences": data.path, "items": str(items) if items else None,
+                    "users": data.interactions.n_users, "items_n": n_items, "events": data.interactions.n_events,
+                    "eval_users": int(len(split.eval_users))},
+        "protocol": "leave-one-out; full ranking over all items; earlier history items excluded (target never); "
+                    "pessimistic ties; validation = second to last (early stopping, fusion weights); test = last",
+        "models": results,
+        "notes": notes,
+        "config": _jsonable(asdict(config)),
+        "machine": {"cpus": _cpus(), "platform": platform.platform(), "python": platform.python_version()},
+        "seconds": round(time.time() - t_start, 1),
+    }
+    return report
+
+
+def format_table(report: dict, ks: Sequence[int] | None = None, anchors: bool = True) -> str:
+    """Plain-text table of test metrics, one row per model (plus published anchors)."""
+    models = report["models"]
+    if not models:
+        return "(no models)"
+    ks = ks or sorted({int(c.split("@")[1]) for m in models.values() for c in m["test"] if c.startswith("HR@")})
+    cols = [f"HR@{k}" for k in ks] + [f"NDCG@{k}" for k in ks] + ["cov@10", "div@10", "nov@10", "train s"]
+    lines = [f"{'model':<34}" + "".join(f"{c:>9}" for c in cols)]
+    for name, m in models.items():
+        t = m["test"]
+        vals = [t[f"HR@{k}"] for k in ks] + [t[f"NDCG@{k}"] for k in ks]
+        extra = [t["coverage@10"], t["diversity@10"]]
+        line = f"{name:<34}" + "".join(f"{v:>9.4f}" for v in vals + extra) + f"{t['novelty@10']:>9.2f}"
+        line += f"{m.get('train_seconds', 0):>9.0f}"
+        lines.append(line)
+    if anchors:
+        for label, (hr, nd) in ANCHORS.items():
+            cells = [f"{hr:.4f}" if k == 10 else "" for k in ks] + [f"{nd:.4f}" if k == 10 else "" for k in ks]
+            lines.append(f"{label:<34}" + "".join(f"{c:>9}" for c in cells))
+    for key, note in report.get("notes", {}).items():
+        lines.append(f"note ({key}): {note}")
+    if "fusion" in models and models["fusion"].get("weights"):
+        lines.append("fusion weights (fitted on validation): " +
+                     ", ".join(f"{k}={v:g}" for k, v in models["fusion"]["weights"].items()))
+    return "\n".join(lines)
+
+
+def write_json(report: dict, path: Path | str) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(report, indent=1))
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 0)
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
