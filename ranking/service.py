@@ -182,6 +182,10 @@ class RecommendationService:
         if k <= 0:
             raise ValueError(f"Expected k > 0, got {k}")
         self._maybe_reload()
+        with _one_blas_thread():  # small matrix-vector work: BLAS threads only add overhead
+            return self._recommend(user_id, k, candidates, filters, exclude_purchased, diversity)
+
+    def _recommend(self, user_id, k, candidates, filters, exclude_purchased, diversity) -> list[ScoredItem]:
         bundle = self._bundle
         profile = self._profile(user_id) if user_id else None
         with (profile.lock if profile else _nolock):
@@ -212,7 +216,10 @@ class RecommendationService:
         if diversity > 0 and pool.size:
             vectors = self.embeddings if self.embeddings is not None else self._cooccurrence_vectors(bundle)
             pool = mmr(pool, scores[pool], vectors, k, diversity) if vectors is not None else pool[:k]
-        return [self._scored(int(r), float(scores[r]), contrib, hist, htypes, bundle) for r in pool[:k]]
+        rows = pool[:k]
+        support = self._most_similar_history(rows, hist, bundle)
+        return [self._scored(int(r), float(scores[r]), contrib, hist, htypes, int(j) if j >= 0 else None)
+                for r, j in zip(rows, support)]
 
     def _components(self, bundle, profile, hist, hw) -> tuple[dict[str, np.ndarray], dict[str, float]]:
         comps: dict[str, np.ndarray] = {}
@@ -289,16 +296,14 @@ class RecommendationService:
         model = bundle.models.get("itemknn") if bundle else None
         return None if model is None or self._maps[0] is not None else _SparseRows(model.similarity)
 
-    def _scored(self, row: int, score: float, contrib, hist, htypes, bundle) -> ScoredItem:
+    def _scored(self, row: int, score: float, contrib, hist, htypes, support: int | None) -> ScoredItem:
         comps = {name: round(float(v[row]), 4) for name, v in contrib.items()}
         evidence: dict[str, str] = {}
-        if len(hist):
-            j = self._most_similar_history(row, hist, bundle)
-            if j is not None:
-                evidence["history_item"] = self.ids[int(hist[j])]
-                evidence["history_type"] = htypes[j] if j < len(htypes) else "view"
-                if comps.get("itemknn", 0) > 0:
-                    evidence["co_bought"] = self.ids[int(hist[j])]
+        if support is not None:
+            evidence["history_item"] = self.ids[int(hist[support])]
+            evidence["history_type"] = htypes[support] if support < len(htypes) else "view"
+            if comps.get("itemknn", 0) > 0:
+                evidence["co_bought"] = self.ids[int(hist[support])]
         f = self.features
         if f.category[row] >= 0:
             evidence["category"] = f.categories[f.category[row]]
@@ -306,18 +311,37 @@ class RecommendationService:
             evidence["brand"] = f.brands[f.brand[row]]
         return ScoredItem(row=row, item_id=self.ids[row], score=round(score, 4), components=comps, evidence=evidence)
 
-    def _most_similar_history(self, row: int, hist: np.ndarray, bundle) -> int | None:
-        """Position in `hist` of the event that most supports `row`: item-kNN contribution when
-        the pair co-occurs, else embedding cosine."""
+    def _most_similar_history(self, rows: np.ndarray, hist: np.ndarray, bundle) -> np.ndarray:
+        """For each recommended row, the position in `hist` of the event that most supports it:
+        the largest item-kNN contribution when the pair co-occurs, else embedding cosine (-1: none)."""
+        out = np.full(len(rows), -1, dtype=np.int64)
+        if not len(hist) or not len(rows):
+            return out
         knn = bundle.models.get("itemknn") if bundle else None
         if knn is not None and self._maps[0] is None:
-            c = knn.contributions(hist, [row])[0]
-            if c.max() > 0:
-                return int(np.argmax(c))
-        if self.embeddings is not None:
-            sims = self.embeddings[hist] @ self.embeddings[row]
-            return int(np.argmax(sims))
-        return None
+            c = knn.contributions(hist, rows)  # (rows, history)
+            has = c.max(axis=1) > 0
+            out[has] = np.argmax(c[has], axis=1)
+        todo = out < 0
+        if todo.any():
+            if self.embeddings is None:
+                return out
+            sims = self.embeddings[rows[todo]] @ self.embeddings[hist].T
+            out[todo] = np.argmax(sims, axis=1)
+        return out
+
+
+_BLAS = None
+
+
+def _one_blas_thread():
+    """Context limiting BLAS to one thread (a prepared controller: ~20 us per use)."""
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
 
 
 class _NoLock:
