@@ -76,7 +76,8 @@ def _pct(values, q):
     return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
 
 
-def run(assets: Path, out_json: Path | None, n_messages: int, new_tokens: int | None) -> dict:
+def run(assets: Path, out_json: Path | None, n_messages: int, new_tokens: int | None,
+        caches: tuple[str, ...] = ("dynamic",)) -> dict:
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
@@ -112,7 +113,7 @@ def run(assets: Path, out_json: Path | None, n_messages: int, new_tokens: int | 
             model.save_pretrained(str(hf), safe_serialization=True)
             del model
             (hf / ".complete").write_text("{}")
-        for quant in ("bf16", "nf4"):
+        for quant, cache in [(q, c) for q in ("bf16", "nf4") for c in caches]:
             torch.cuda.empty_cache()
             torch.cuda.reset_peak_memory_stats()
             llm = TransformersLLM(name, cache_dir=cache_dir, device="cuda", quant=quant)
@@ -127,26 +128,33 @@ def run(assets: Path, out_json: Path | None, n_messages: int, new_tokens: int | 
                       '"sort": null, "refers_to": [], "language": "en"}')
             n_new = new_tokens or len(tok(sample)["input_ids"])
             lat, prompt_lens = [], []
-            for i, msg in enumerate([messages[0]] * 2 + messages):  # 2 warm-ups
+            extra = {} if cache == "dynamic" else {"cache_implementation": "static"}
+            for i, msg in enumerate([messages[0]] * 3 + messages):  # 3 warm-ups (compilation)
                 prompt = tok.apply_chat_template(build_messages(msg), tokenize=False, add_generation_prompt=True)
                 inputs = tok(prompt + "{", return_tensors="pt").to(model.device)
                 torch.cuda.synchronize()
                 t = time.perf_counter()
                 with torch.inference_mode():
-                    model.generate(**inputs, max_new_tokens=n_new, min_new_tokens=n_new, do_sample=False,
-                                   pad_token_id=tok.pad_token_id or tok.eos_token_id)
+                    try:
+                        model.generate(**inputs, max_new_tokens=n_new, min_new_tokens=n_new, do_sample=False,
+                                       pad_token_id=tok.pad_token_id or tok.eos_token_id, **extra)
+                    except Exception as exc:  # e.g. a cache kind this quantization does not support
+                        print(name, quant, cache, "failed:", repr(exc)[:300], flush=True)
+                        break
                 torch.cuda.synchronize()
-                if i >= 2:
+                if i >= 3:
                     lat.append((time.perf_counter() - t) * 1000)
                     prompt_lens.append(inputs["input_ids"].shape[1])
+            if not lat:
+                continue
             row = {
-                "load_s": round(load_s, 2), "new_tokens": n_new, "n": len(lat),
+                "cache": cache, "load_s": round(load_s, 2), "new_tokens": n_new, "n": len(lat),
                 "prompt_tokens_median": int(statistics.median(prompt_lens)),
                 "parse_ms_p50": round(_pct(lat, 50), 1), "parse_ms_p95": round(_pct(lat, 95), 1),
                 "tok_per_s": round(n_new / (statistics.median(lat) / 1000), 1),
                 "peak_gpu_mem_mib": round(torch.cuda.max_memory_allocated() / 2**20),
             }
-            results["models"][f"{name}/{quant}"] = row
+            results["models"][f"{name}/{quant}" + ("" if cache == "dynamic" else f"/{cache}")] = row
             print(name, quant, json.dumps(row), flush=True)
             del llm, model, tok
     if out_json:
@@ -165,11 +173,12 @@ def main() -> None:
     r.add_argument("--json", type=Path)
     r.add_argument("--messages", type=int, default=30)
     r.add_argument("--new-tokens", type=int)
+    r.add_argument("--caches", default="dynamic", help="comma list of KV caches to compare: dynamic,static")
     args = parser.parse_args()
     if args.cmd == "export":
         export(args.out, args.cache_dir)
     else:
-        run(args.assets, args.json, args.messages, args.new_tokens)
+        run(args.assets, args.json, args.messages, args.new_tokens, tuple(args.caches.split(",")))
 
 
 if __name__ == "__main__":
