@@ -57,7 +57,8 @@ def current_version(root: Path) -> str | None:
 def write_bundle(root: Path, bundle: ModelBundle, keep: int = 2) -> Path:
     """Save every model into a fresh version directory, then atomically point CURRENT at it."""
     root.mkdir(parents=True, exist_ok=True)
-    version = time.strftime("v%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+    now = time.time_ns()  # names sort in creation order: UTC second, then nanoseconds, then pid
+    version = time.strftime("v%Y%m%d-%H%M%S", time.gmtime(now // 10**9)) + f"-{now % 10**9:09d}-{os.getpid()}"
     tmp = root / f".tmp-{version}"
     tmp.mkdir()
     for name, model in bundle.models.items():
