@@ -4,7 +4,7 @@ Run on a machine with CUDA, one process per configuration, from the repository r
     OUT=out_dir python benchmarks/sweep_sasrec_gpu.py NAME '{"text_mode": "add", "lr": 0.0005}'
 (text_mode "add" needs build/sa/beauty_minilm.npy: the MiniLM title embeddings, rows = sorted item ids).
 Writes OUT/NAME.log (epochs) and OUT/NAME.json (test metrics + validation curve).
-The device image had no pydantic; a stand-in is used there (the events module only needs BaseModel).
+If pydantic is missing on the GPU machine, a stand-in is used (the sweep only needs BaseModel to import).
 """
 import sys, os, json, time, types
 try:
