@@ -486,12 +486,25 @@ def _after_negation(term: str, message: str, window: int = 40) -> bool:
     return any(m.end() <= idx <= m.end() + window for m in _NEG_CUE.finditer(low))
 
 
-def _is_attribute(term: str, zh: bool, message: str) -> bool:
-    words = set(re.findall(r"[a-z]+", term.lower()))
-    if not words or words & _NOT_ATTRIBUTE_WORDS or _CJK.search(term):
+_PEOPLE_AND_OCCASION_WORDS = {w for k in list(lexicon.RECIPIENTS_EN) + list(lexicon.OCCASIONS_EN) for w in k.split()}
+
+
+def _is_attribute(term: str, zh: bool, message: str, rules_unknown: bool) -> bool:
+    """A required attribute: not negated ("no sulfates"), not a product / person / occasion / filler
+    word, and supported by the message."""
+    from assistant.rules import STOPWORDS_EN
+
+    ordered = re.findall(r"[a-z]+", term.lower())
+    words = set(ordered)
+    if not words or _CJK.search(term) or ordered[0] in ("no", "not", "without", "non", "never", "nothing"):
         return False
-    if zh:   # no way to ground an English term in a Chinese message: only known attributes
-        return term in _KNOWN_ATTRIBUTES
+    if words & (_NOT_ATTRIBUTE_WORDS | _PEOPLE_AND_OCCASION_WORDS) or words <= STOPWORDS_EN:
+        return False
+    if zh:   # an English term cannot be matched in Chinese text: known attributes only, and only
+        # when its Chinese form is there or the rules met characters they could not read
+        if term not in _KNOWN_ATTRIBUTES:
+            return False
+        return rules_unknown or _zh_surface(term, message, {**lexicon.ATTRIBUTES_ZH, **lexicon.COLORS_ZH})
     return _grounded_words(term, message)
 
 
@@ -541,7 +554,7 @@ def merge(rules, raw: Intent, message: str) -> Intent:
     category = out.get("category") or raw.category
     not_here = {category, r.occasion, r.recipient, (out.get("brand") or "").lower()}
     extra_must = [t for t in raw.must_have if searchy and t not in r.must_have and t not in out["exclude"]
-                  and t not in not_here and _is_attribute(t, zh, message)]
+                  and t not in not_here and _is_attribute(t, zh, message, bool(rules.unknown))]
     out["must_have"] = list(r.must_have) + extra_must
 
     if "sort" not in found and raw.sort != "relevance" and not follow_up and _SORT_CUES[raw.sort].search(message):

@@ -132,7 +132,10 @@ def _find_amounts(text: str) -> list[_Amount]:
                 continue
             if re.match(r"^(?:st|nd|rd|th)\b", after):
                 continue
-        value = float(m.group(1).replace(",", "") + ("." + m.group(2) if m.group(2) else ""))
+        digits = m.group(1).replace(",", "")
+        if len(digits) > 12:
+            continue          # not a price anybody means; left as plain text
+        value = float(digits + ("." + m.group(2) if m.group(2) else ""))
         if m.group(3):
             value *= 1000
         amounts.append(_Amount(value, currency, start, end))
@@ -516,6 +519,7 @@ loves loved likes liked wants wanted enjoys prefers she's he's that's size sizes
 shade shades tone tones color colors colour colours note notes after beginner beginners something
 """.split())
 _GIFT_WORDS = {"gift", "gifts", "present", "presents"}
+STOPWORDS_EN = frozenset(_STOP_EN)
 _ZH_FUNCTION = set("我你他她它们的了吗呢吧啊呀哦嘛想要买给帮找有没什么请问能可以是在和或还也就都很比较最这那个款支瓶件些点儿"
                    "一下用于适合看需求送礼物合适哪种推荐好用一能否到里要求款式类型东西产品商品来几选挑下把被让对于有些人"
                    "适用需会该得着过再又更太多少钱价格预算左右之间以内以下上元块用来平时比")
