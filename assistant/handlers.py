@@ -147,8 +147,12 @@ def api_search(engine, query: str, k: int = 10, filters: str | dict | None = Non
 
 # ------------------------------------------------------------------------------ HTML rendering
 def esc(value: Any) -> str:
-    """HTML-escape anything (quotes too, so it is safe inside attributes)."""
-    return html.escape("" if value is None else str(value), quote=True)
+    """Product text -> safe HTML text (quotes too, so it is safe inside attributes).
+
+    Entities already in the data are decoded first (Amazon titles carry "&#9733;" and "&amp;"), so
+    they show as the characters they stand for; then everything is escaped, so nothing in the data
+    can become markup."""
+    return html.escape(html.unescape("" if value is None else str(value)), quote=True)
 
 
 def format_price(price: Any, currency: str | None = None) -> str:
@@ -184,7 +188,7 @@ def _card(p: dict, *, buttons: bool) -> str:
     if meta:
         parts.append(f'<div class="sa-meta">{" · ".join(meta)}</div>')
     if why:
-        parts.append(f'<div class="sa-why">{why}</div>')
+        parts.append(f'<div class="sa-why" title="{why}">{why}</div>')
     if buttons:
         parts.append('<div class="sa-actions">')
         for action, label in CARD_BUTTONS:
@@ -210,7 +214,7 @@ def render_history(user: dict | None) -> str:
     """A few items of a demo shopper's history (or a note for a new shopper)."""
     if not user:
         return '<div class="sa-history sa-note">New shopper: no history yet (cold start).</div>'
-    recent = [esc(t) for t in (user.get("recent") or [])][:5]
+    recent = [esc(_short(html.unescape(str(t)), 90)) for t in (user.get("recent") or [])][:5]
     n = user.get("n_events")
     head = f"{esc(n)} events" if n is not None else "History"
     items = "".join(f"<li>{t}</li>" for t in recent) or "<li>(no items)</li>"
@@ -227,7 +231,8 @@ CARDS_CSS = """
             display: -webkit-box; -webkit-line-clamp: 3; -webkit-box-orient: vertical; }
 .sa-meta { font-size: 0.85em; opacity: 0.85; }
 .sa-price { font-weight: 600; }
-.sa-why { font-size: 0.82em; opacity: 0.8; font-style: italic; }
+.sa-why { font-size: 0.82em; opacity: 0.8; font-style: italic; overflow: hidden;
+          display: -webkit-box; -webkit-line-clamp: 3; -webkit-box-orient: vertical; }
 .sa-actions { display: flex; flex-wrap: wrap; gap: 4px; margin-top: auto; padding-top: 4px; }
 .sa-btn { font-size: 0.78em; padding: 2px 8px; border-radius: 6px; cursor: pointer;
           border: 1px solid var(--border-color-primary, #ccc); background: var(--button-secondary-background-fill, #f3f3f3); }
@@ -301,7 +306,7 @@ def card_action(engine, user_id: str | None, item_id: str | None, action: str | 
 def chat_text(text: str) -> str:
     """Chat bubble text. The Chatbot runs with render_markdown=False and shows newlines as they are;
     escaping <, > and & makes product titles with HTML show literally, like on the cards."""
-    return html.escape(text or "", quote=False)
+    return html.escape(html.unescape(text or ""), quote=False)
 
 
 def chat_stream(engine, message: str, history: list[dict] | None, user_id: str | None,
@@ -337,7 +342,7 @@ def _component_names(products: list[dict]) -> list[str]:
     return names
 
 
-def _num(x: Any, digits: int = 4) -> Any:
+def _num(x: Any, digits: int = 3) -> Any:
     if isinstance(x, (int, float)) and not isinstance(x, bool):
         return round(float(x), digits)
     return x
@@ -387,7 +392,7 @@ TABLE_CSS = """
                              white-space: nowrap; text-align: left; }
 .sa-table th { font-weight: 600; }
 .sa-table td.sa-num { text-align: right; font-variant-numeric: tabular-nums; }
-.sa-table td.sa-col-title { max-width: 150px; overflow: hidden; text-overflow: ellipsis; }
+.sa-table td.sa-col-title { max-width: 130px; overflow: hidden; text-overflow: ellipsis; }
 .sa-note { opacity: 0.75; font-size: 0.9em; }
 """
 

@@ -112,6 +112,11 @@ def test_cards_escape_every_product_text():
         assert f'data-action="{action}"' in out
 
 
+def test_entities_in_the_data_show_as_characters_but_never_as_markup():
+    out = h.render_cards([{"id": "a", "title": "Cream &#9733;SALE&#9733; &lt;b&gt;x&lt;/b&gt; Tom &amp; Co"}])
+    assert "Cream ★SALE★ &lt;b&gt;x&lt;/b&gt; Tom &amp; Co" in out and "<b>" not in out
+
+
 def test_cards_price_only_when_known_and_empty_state():
     out = h.render_cards([{"id": "a", "title": "T", "price": None, "brand": None, "why": ""}])
     assert "sa-price" not in out and "sa-brand" not in out
@@ -184,7 +189,7 @@ def test_render_table_escapes_and_aligns():
                                       "components": {"dense": 0.5}}])
     out = h.render_table(headers, rows)
     assert "<script>" not in out and "&lt;script&gt;t&lt;/script&gt;" in out and "&lt;x&gt;" in out
-    assert '<td class="sa-num">1.2346</td>' in out and '<td class="sa-num">0.5</td>' in out
+    assert '<td class="sa-num">1.235</td>' in out and '<td class="sa-num">0.5</td>' in out
     assert "No results" in h.render_table(headers, [])
 
 
