@@ -156,7 +156,7 @@ class SentenceTransformerEmbedder(Embedder):
         name: str | None = None,
         dim: int | None = None,
         device: str | None = None,
-        batch_size: int = 64,
+        batch_size: int = 32,  # measured on 2 CPU cores: 16-32 beat 64+ (less padding)
         threads: int | None = None,
     ):
         self.model_path = Path(model_path) if model_path is not None else None
@@ -282,7 +282,7 @@ class CachedEmbedder(Embedder):
     def embed_documents(
         self,
         texts: Sequence[str],
-        batch_size: int = 256,
+        batch_size: int = 1024,  # texts per model call; the model sorts each call by length
         progress: Callable[[int, int], None] | None = None,
     ) -> np.ndarray:
         texts = list(texts)
