@@ -218,7 +218,7 @@ class HybridSearcher:
             plain = [i for i, (q, f) in enumerate(zip(chunk, chunk_filters)) if f is None and q.strip()]
             ann: dict[int, tuple[list[str], np.ndarray]] = {}
             if plain:
-                ids, sims = store.query_vectors(self.collection, vectors[plain], self.config.n_dense)
+                ids, sims = store.query_vectors(self.collection, vectors[plain], max(self.config.n_dense, k))
                 ann = {i: (ids[j], sims[j]) for j, i in enumerate(plain)}
             for i, (query, flt) in enumerate(zip(chunk, chunk_filters)):
                 out.append(self._search(query, vectors[i], k, flt, ann.get(i)))

@@ -89,6 +89,13 @@ def test_batch_equals_single(loaded):
         np.testing.assert_allclose([h.score for h in got], [h.score for h in single], rtol=1e-5)
 
 
+def test_k_larger_than_candidate_pool(loaded):
+    _, catalog, searcher = loaded
+    single = searcher.search("blue backpack", k=250)
+    (batch,) = searcher.search_batch(["blue backpack"], k=250)
+    assert len(single) == 250 and [h.id for h in batch] == [h.id for h in single]
+
+
 @pytest.mark.parametrize("flt", [
     {"max_price": 40},
     {"min_price": 50, "max_price": 120},
