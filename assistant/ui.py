@@ -38,10 +38,9 @@ def user_errors():
         yield
     except gr.Error:
         raise
-    except (UserError, ValueError, KeyError, FileNotFoundError) as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+    except (UserError, ValueError, FileNotFoundError) as exc:
         # gr.Error renders its message as HTML in the browser: escape <, > and & (quotes stay readable).
-        raise gr.Error(html.escape(str(msg), quote=False), print_exception=False) from None
+        raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
 
 
 def _default_catalog(engine, names: list[str]) -> Optional[str]:
