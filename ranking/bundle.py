@@ -86,11 +86,25 @@ def _prune(root: Path, keep: int) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
-def read_bundle(root: Path) -> ModelBundle | None:
-    """The live bundle, or None when nothing was trained yet."""
-    version = current_version(root)
-    if version is None:
-        return None
+def read_bundle(root: Path, attempts: int = 5) -> ModelBundle | None:
+    """The live bundle, or None when nothing was trained yet.
+
+    A writer may swap CURRENT and prune the old version while we read it (several trainings back
+    to back); then the read is retried on the new CURRENT. A version that vanished while CURRENT
+    still names it is a real error."""
+    for attempt in range(attempts):
+        version = current_version(root)
+        if version is None:
+            return None
+        try:
+            return _read_version(root, version)
+        except FileNotFoundError:
+            if attempt == attempts - 1 or current_version(root) == version:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _read_version(root: Path, version: str) -> ModelBundle:
     path = root / version
     if not (path / "manifest.json").exists():
         raise FileNotFoundError(f"Model bundle {path} is missing manifest.json; retrain with `shopassist train`")

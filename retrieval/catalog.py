@@ -239,9 +239,15 @@ def parse_price(value: Any) -> tuple[float | None, str | None]:
     if isinstance(value, bool):
         raise _Bad(PRICE_EXPECTED)
     if isinstance(value, (int, float)):
-        if not math.isfinite(value) or value < 0:
+        try:
+            amount = float(value)
+        except OverflowError:  # an integer too large for a float
+            raise _Bad(PRICE_EXPECTED) from None
+        if not math.isfinite(amount) or amount < 0:
             raise _Bad(PRICE_EXPECTED)
-        return float(value), None
+        return amount, None
+    if not isinstance(value, str):
+        raise _Bad(PRICE_EXPECTED)
     match = _PRICE_RE.match(str(value))
     if not match:
         raise _Bad(PRICE_EXPECTED)
@@ -253,11 +259,11 @@ def parse_price(value: Any) -> tuple[float | None, str | None]:
 def parse_rating(value: Any) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise _Bad(RATING_EXPECTED)
     try:
         rating = float(str(value).strip().split("/")[0].split(" out of")[0]) if isinstance(value, str) else float(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise _Bad(RATING_EXPECTED) from None
     if not math.isfinite(rating) or not 0 <= rating <= 5:
         raise _Bad(RATING_EXPECTED)
@@ -344,6 +350,11 @@ def _iter_records(path: Path, fmt: str, errors: list[RowError]) -> tuple[list[st
                 f"file {path}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg}); "
                 "expected an array of product objects (use .jsonl for one object per line)"
             ) from None
+        except RecursionError:
+            raise CatalogImportError(
+                f"file {path}: JSON nested too deeply to be a product list; "
+                "expected an array of flat product objects"
+            ) from None
         if isinstance(data, dict):
             for key in ("products", "items", "data", "records"):
                 if isinstance(data.get(key), list):
@@ -372,6 +383,10 @@ def _iter_records(path: Path, fmt: str, errors: list[RowError]) -> tuple[list[st
                 errors.append(RowError(str(path), lineno, None, None,
                                        f"not valid JSON ({exc.msg} at character {exc.colno}); "
                                        "expected one JSON object per line"))
+                continue
+            except RecursionError:
+                errors.append(RowError(str(path), lineno, None, None,
+                                       "JSON nested too deeply; expected one flat JSON object per line"))
                 continue
             if not isinstance(rec, dict):
                 errors.append(RowError(str(path), lineno, None, None,

@@ -128,10 +128,6 @@ def test_model_swaps_never_expose_half_written_bundles(tmp_path, pause_s):
     assert _check(read_bundle(root)) == 40
     assert all(seen[r] for r in seen), "a reader never completed a load"
     assert not failures, f"{len(failures)} bad loads, e.g. {failures[:3]}"
-    if vanished:
-        # Known (reported to ranking/): bundle._prune sorts versions by name, and names written in
-        # the same second sort by a random-looking suffix, so it can delete the version a reader
-        # has just resolved from CURRENT; and read_bundle does not retry when CURRENT moved on.
-        # Never a half-written model (checked above), but the load fails -> recommend() raises.
-        # Fix: sortable version names + read_bundle retrying while CURRENT changes.
-        pytest.xfail(f"{len(vanished)} loads found their version deleted mid-read, e.g. {vanished[0]}")
+    # pruning keeps the newest versions (names sort in creation order), so a reader never finds
+    # the version it just resolved from CURRENT deleted under it
+    assert not vanished, f"{len(vanished)} loads found their version deleted mid-read, e.g. {vanished[0]}"
