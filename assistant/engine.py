@@ -113,7 +113,8 @@ class Engine:
             if self._llm is None:
                 from assistant.llm import get_llm
 
-                self._llm = get_llm(self.settings) or False
+                quant = None if self.settings.llm_quant == "auto" else self.settings.llm_quant
+                self._llm = get_llm(self.settings, quant=quant) or False
             return self._llm or None
 
     @property

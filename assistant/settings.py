@@ -13,6 +13,7 @@ DATA_DIR = REPO_ROOT / "data"
 
 LLM_CHOICES = ("qwen-1.5b", "qwen-0.5b", "none", "auto")
 BACKEND_CHOICES = ("auto", "transformers", "llamacpp")
+QUANT_CHOICES = ("auto", "nf4", "bf16", "fp32")
 EMBEDDER_CHOICES = ("minilm", "hashing")
 
 
@@ -28,6 +29,10 @@ class Settings:
     llm: str = "qwen-1.5b"
     # LLM backend: auto = llama.cpp on CPU when installed, else transformers (4-bit NF4 on CUDA).
     llm_backend: str = "auto"
+    # transformers weights: auto = 4-bit NF4 (bitsandbytes) on CUDA, bf16 on CPU. On an H100, bf16
+    # with the static (compiled) KV cache parsed ~7x faster than NF4 (benchmarks/README.md) at
+    # ~2x the GPU memory: choose "bf16" when memory allows.
+    llm_quant: str = "auto"
     # Milliseconds the LLM may take for one parse before the deterministic parse is used.
     llm_budget_ms: int = 20000
     # Catalog the app and CLI use when none is named.
@@ -40,6 +45,7 @@ class Settings:
             ("llm", self.llm, LLM_CHOICES),
             ("llm_backend", self.llm_backend, BACKEND_CHOICES),
             ("embedder", self.embedder, EMBEDDER_CHOICES),
+            ("llm_quant", self.llm_quant, QUANT_CHOICES),
         ):
             if value not in choices:
                 raise ValueError(f"Expected {name} to be one of {', '.join(choices)}, got {value!r}")
@@ -75,7 +81,7 @@ class Settings:
             values["home"] = Path(env["SHOPASSIST_HOME"])
         if env.get("SHOPASSIST_CHROMA_URL"):
             values["chroma_url"] = env["SHOPASSIST_CHROMA_URL"]
-        for key in ("embedder", "llm", "llm_backend", "default_catalog"):
+        for key in ("embedder", "llm", "llm_backend", "llm_quant", "default_catalog"):
             if env.get(f"SHOPASSIST_{key.upper()}"):
                 values[key] = env[f"SHOPASSIST_{key.upper()}"]
         for key in ("llm_budget_ms", "threads"):
