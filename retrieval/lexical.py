@@ -7,6 +7,7 @@ bm25s is imported when an index is built, not at module import.
 """
 from __future__ import annotations
 
+import logging
 import re
 from typing import Sequence
 
@@ -58,6 +59,9 @@ class LexicalIndex:
             import bm25s
         except ImportError as exc:
             raise ImportError('Lexical search needs bm25s: pip install "bm25s==0.3.16"') from exc
+        # bm25s sets its own logger to DEBUG at import ("Building index from tokens" on every load);
+        # put it back to following the application's log level.
+        logging.getLogger("bm25s").setLevel(logging.NOTSET)
         self.n_docs = len(texts)
         # Per document: the phrase form (for filters and matched terms).
         self.doc_keys: list[str] = [phrase_key(t) for t in texts]
