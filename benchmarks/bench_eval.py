@@ -32,7 +32,7 @@ def markdown(report: dict) -> str:
             label += f" (best epoch {m.get('best_epoch')}, {'+ text' if m.get('text_features') else 'ids only'})"
         rows.append(f"| {label} | {t['HR@10']:.4f} | {t['NDCG@10']:.4f} | {t.get('HR@20', float('nan')):.4f} | "
                     f"{t.get('NDCG@20', float('nan')):.4f} | {t['coverage@10']:.3f} | {t['diversity@10']:.3f} | "
-                    f"{t['novelty@10']:.2f} | {m.get('train_seconds', 0):.0f} |")
+                    f"{t['novelty@10']:.2f} | {'(weights only)' if name == 'fusion' else round(m.get('train_seconds', 0))} |")
     for label, (hr, nd) in ANCHORS.items():
         rows.append(f"| *{label}* | {hr:.4f} | {nd:.4f} | | | | | | |")
     if "fusion" in report["models"]:

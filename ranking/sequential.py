@@ -178,6 +178,7 @@ class SASRec(Recommender):
         use_text = self.config.text_mode == "add" or (self.config.text_mode == "auto" and text_embeddings is not None)
         self.text_embeddings = np.asarray(text_embeddings, np.float32) if use_text else None
         self.net = None
+        self._table = None  # inference cache of net.item_table() (the text projection is 12k x 384 x d)
         self.n_items = 0
         self.history_: list[dict] = []  # per validation: epoch, loss, ndcg@10, hr@10, seconds
 
@@ -219,6 +220,7 @@ class SASRec(Recommender):
             dev = _device(cfg.device)
             self.n_items = n = interactions.n_items
             self.net = _build_net(n, cfg, 0 if self.text_embeddings is None else self.text_embeddings.shape[1])
+            self._table = None
             self._load_text()
             self.net.to(dev)
             windows = self._windows(interactions.sequences)
@@ -280,6 +282,7 @@ class SASRec(Recommender):
             if best_state is not None:
                 self.net.load_state_dict(best_state)
             self.net.to("cpu").eval()
+            self._table = None
             self.train_seconds_ = time.time() - t0
         finally:
             torch.set_num_threads(old_threads)
@@ -292,6 +295,7 @@ class SASRec(Recommender):
         dev = next(self.net.parameters()).device
         gains, hits = 0.0, 0
         self.net.eval()
+        self._table = None  # weights changed since the last validation
         with torch.inference_mode():
             for start in range(0, len(histories), batch_size):
                 hs = histories[start : start + batch_size]
@@ -343,7 +347,9 @@ class SASRec(Recommender):
         chunk = [np.asarray(h, dtype=np.int64)[-L:] for h in histories]
         seqs = torch.from_numpy(_pad_batch(chunk, self.n_items)).to(dev)
         last = torch.tensor([len(h) - 1 for h in chunk], device=dev)
-        table = self.net.item_table()
+        if self._table is None:
+            self._table = self.net.item_table().detach()
+        table = self._table
         h = self.net.hidden(seqs, table)[torch.arange(len(chunk), device=dev), last]
         return self.net.logits(h, table).float()
 
@@ -354,6 +360,20 @@ class SASRec(Recommender):
         out = np.zeros((len(histories), self.n_items), dtype=np.float32)
         dev = next(self.net.parameters()).device
         self.net.eval()
+        # A live request (a few short sequences) runs in one torch thread: on a shared 2-core CPU,
+        # intra-op threads turned a 3 ms forward pass into 100+ ms. Batches keep torch's setting.
+        threads = torch.get_num_threads()
+        if len(histories) <= 4 and threads > 1:
+            torch.set_num_threads(1)
+        try:
+            return self._score_batch(histories, out, dev, batch_size)
+        finally:
+            if torch.get_num_threads() != threads:
+                torch.set_num_threads(threads)
+
+    def _score_batch(self, histories, out, dev, batch_size):
+        import torch
+
         with torch.inference_mode():
             for start in range(0, len(histories), batch_size):
                 part = histories[start : start + batch_size]
