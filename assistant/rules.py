@@ -344,7 +344,7 @@ def _parse_spf_and_wont(text: str, out: dict) -> str:
 
 
 _NEG_ZH = re.compile(r"(?:不要|不想要|不含|不带|不加|别要|别买|别给我|不用|避开|避免|除了|排除|去掉|不喜欢|讨厌|拒绝|"
-                     r"不能有|不能含|没有|非|别)(?:任何|那种|太)?")
+                     r"不能有|不能含|没有|非|别)(?:任何|那种|太)?(?:含有|含|带有|带|加|有)?")
 _ZH_TERMS = {**lexicon.COLORS_ZH, **lexicon.INGREDIENTS_ZH, **lexicon.ATTRIBUTES_ZH}
 _ZH_TERM_RE = re.compile(_alternation(_ZH_TERMS))
 _ZH_SHORT_COLOR_RE = re.compile(f"({_alternation(lexicon.COLORS_ZH_SHORT)})(?:色|的|系)")
@@ -354,8 +354,8 @@ def _parse_negations_zh(text: str, out: dict, found: set, unknown: list) -> str:
     excludes: list[str] = []
     # 无X / 零X where X is an ingredient -> "x-free"
     for m in list(re.finditer(f"(?:无|零|0)({_alternation(lexicon.INGREDIENTS_ZH)})(?:添加)?", text)):
-        if m.start() > 0 and text[m.start() - 1] in "不要别":
-            continue  # 不要无X is unusual; leave to the LLM
+        if text[max(0, m.start() - 2):m.start()] == "不要" or text[max(0, m.start() - 1):m.start()] in ("别", "不"):
+            continue  # 不要无X is unusual; leave to the LLM ("要无硅油" = wants silicone-free)
         out.setdefault("_must", []).append(f"{lexicon.INGREDIENTS_ZH[m.group(1)]}-free".replace("s-free", "-free"))
         text = _blank(text, m.start(), m.end())
     for m in list(re.finditer(r"无添加", text)):

@@ -49,6 +49,7 @@ def test_numbers_that_are_not_prices(message):
     ("我想买口红，不要粉色的", ["pink"]),
     ("不要黑色和灰色的运动鞋", ["black", "gray"]),
     ("不含酒精的爽肤水", ["alcohol"]),
+    ("面霜不要含香精", ["fragrance"]),
     ("toner, I'm allergic to alcohol", ["alcohol"]),
 ])
 def test_negations(message, excluded):
@@ -64,6 +65,7 @@ def test_x_free_is_a_requirement_not_an_exclusion():
     intent = parse("paraben-free moisturizer, cruelty free")
     assert intent.must_have[:2] == ["paraben-free", "cruelty-free"] and intent.exclude == []
     assert parse("无香精的身体乳").must_have == ["fragrance-free"]
+    assert parse("身体乳要无酒精的").must_have == ["alcohol-free"]
 
 
 def test_excluded_words_never_reach_the_search_text():
