@@ -34,8 +34,10 @@ def _open_text(path: Path | str):
     return open(path, encoding="utf-8", newline="")
 
 
-def read_sequences(path: Path | str) -> list[tuple[str, list[str]]]:
-    """[(user_id, [item_id, ...])] in file order; blank lines skipped; a user with no items is an error."""
+def read_sequences(path: Path | str, skipped: list[int] | None = None) -> list[tuple[str, list[str]]]:
+    """[(user_id, [item_id, ...])] in file order; blank lines skipped. A line with a user and no
+    items is an error naming the line, or, when a `skipped` list is given, its line number is
+    appended there and the line ignored."""
     out: list[tuple[str, list[str]]] = []
     with _open_text(path) as fh:
         for lineno, line in enumerate(fh, 1):
@@ -43,6 +45,9 @@ def read_sequences(path: Path | str) -> list[tuple[str, list[str]]]:
             if not parts:
                 continue
             if len(parts) < 2:
+                if skipped is not None:
+                    skipped.append(lineno)
+                    continue
                 raise ValueError(
                     f"{path}: line {lineno}: expected '<user> <item> <item> ...', got {line.strip()!r} (no items)"
                 )

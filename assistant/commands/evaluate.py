@@ -43,7 +43,9 @@ def register(subparsers) -> None:
     p.add_argument("--epochs", type=int, help="SASRec max epochs (default: early stopping decides)")
     p.add_argument("--text", choices=["auto", "add", "none"], default="auto",
                    help="SASRec product-text features (default auto: on when --items is given)")
-    p.add_argument("--fusion-users", type=int, default=0, help="validation users for fusion weights (0 = all)")
+    p.add_argument("--fusion-users", type=int, default=25_000,
+                   help="validation users for the fusion weights (default 25,000, a fixed random subset "
+                        "when there are more; 0 = all)")
     p.add_argument("--seed", type=int, default=42, help="seed of every model and split (default 42)")
     p.add_argument("--threads", type=int, default=2, help="torch threads for SASRec (default 2)")
     p.set_defaults(func=cmd_eval)

@@ -68,6 +68,15 @@ def test_without_titles_content_is_skipped_with_a_note(files):
     assert "needs at least two models" in report["notes"]["fusion"]
 
 
+def test_lines_without_items_are_skipped_with_a_note(files, tmp_path):
+    seq, _ = files
+    messy = tmp_path / "messy.txt"
+    messy.write_text("lonely-user\n" + seq.read_text())
+    report = run_evaluation(messy, None, EvalConfig(models=("pop",)), progress=None)
+    assert "1 lines with a user but no items ignored (first: line 1)" == report["notes"]["input"]
+    assert report["dataset"]["users"] == 68
+
+
 def test_bad_inputs_are_explained(tmp_path):
     short = tmp_path / "short.txt"
     short.write_text("u1 a b\nu2 c\n")
