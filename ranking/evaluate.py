@@ -33,12 +33,19 @@ from .train import MODEL_NAMES, TrainConfig, fit_model, make_model
 
 EVAL_MODELS = MODEL_NAMES + ("fusion",)
 
-# Published full-ranking leave-one-out figures on Amazon Beauty (HR@10, NDCG@10).
+# Published full-ranking leave-one-out figures on Amazon Beauty (HR@10, NDCG@10); shown next to
+# our rows only when the file is that dataset (same user and item counts).
 ANCHORS = {
     "SASRec (CE loss), published": (0.0851, 0.0421),
     "LlamaRec, published": (0.0971, 0.0554),
     "TIGER, published": (0.0648, 0.0384),
 }
+BEAUTY_SHAPE = (22_363, 12_101)  # users, items
+
+
+def is_beauty(report: dict) -> bool:
+    d = report.get("dataset", {})
+    return (d.get("users"), d.get("items_n")) == BEAUTY_SHAPE
 
 
 @dataclass
@@ -249,7 +256,7 @@ def format_table(report: dict, ks: Sequence[int] | None = None, anchors: bool = 
         line = f"{name:<34}" + "".join(f"{v:>9.4f}" for v in vals + extra) + f"{t['novelty@10']:>9.2f}"
         line += f"{m.get('train_seconds', 0):>9.0f}"
         lines.append(line)
-    if anchors:
+    if anchors and is_beauty(report):
         for label, (hr, nd) in ANCHORS.items():
             cells = [f"{hr:.4f}" if k == 10 else "" for k in ks] + [f"{nd:.4f}" if k == 10 else "" for k in ks]
             lines.append(f"{label:<34}" + "".join(f"{c:>9}" for c in cells))
