@@ -18,6 +18,7 @@ from assistant.settings import DATA_DIR, Settings
 MAX_K = 100
 MAX_SESSIONS = 10_000
 CHAT_K = 5          # products per chat answer
+HISTORY_SUPPORT = 0.2  # explain-view strength a behaviour component needs before "you bought X" is said
 POOL = 200          # search candidates handed to the ranker
 
 
@@ -284,8 +285,16 @@ class Engine:
         candidates = None
         if query is not None and str(query).strip():
             candidates = self.searcher(catalog).candidate_pool(str(query), POOL, filters)
-        items = self.service(catalog).recommend(user_id, k=k, candidates=candidates, filters=filters)
+        in_cart = self._in_cart(user_id)
+        items = self.service(catalog).recommend(user_id, k=k + len(in_cart), candidates=candidates, filters=filters)
+        items = [it for it in items if it.item_id not in in_cart][:k]
         return self._explained(cat, items, candidates, intent)
+
+    def _in_cart(self, user_id) -> set[str]:
+        """Items the shopper put in the cart (purchases are dropped by the ranker itself)."""
+        if not user_id:
+            return set()
+        return {e.item_id for e in self.events.user_events(user_id)[-MAX_K:] if e.type == "cart" and e.item_id}
 
     def _explained(self, cat, items, candidates, intent, price_max=None) -> list[dict]:
         from assistant.explain import why
@@ -303,6 +312,10 @@ class Engine:
             evidence = dict(it.evidence)
             if evidence.get("co_bought") == evidence.get("history_item"):
                 evidence.pop("co_bought", None)   # "you bought X" already says it
+            if max(view.get(k, 0.0) for k in ("cf", "sequential", "content")) < HISTORY_SUPPORT:
+                # the nearest history item did not really lift this product: do not cite it
+                evidence.pop("history_item", None)
+                evidence.pop("co_bought", None)
             proxy = _WhyItem(it.item_id, view, evidence, matched)
             out.append(self._product_json(cat, it.item_id, it.score, shown, why(proxy, cat, intent)))
         return out
@@ -439,6 +452,11 @@ class Engine:
         intent = parse.intent
         q = _query_text(intent) or query
         filters = _intent_filters(intent)
+        note = None
+        if filters is not None and (filters.min_price is not None or filters.max_price is not None) \
+                and self._priced_share(cat) < 0.5:
+            filters = _intent_filters(intent.model_copy(update={"price_min": None, "price_max": None}))
+            note = "most products of this catalog have no price: the price limit was not applied"
         t = time.perf_counter()
         candidates = self.searcher(catalog).candidate_pool(q, POOL, filters)
         timings["retrieval"] = _ms(t)
@@ -451,8 +469,11 @@ class Engine:
         personal_json = self._explained(cat, personal, candidates, intent, intent.price_max) if personal else []
         plain_json = self._explained(cat, plain, candidates, intent, intent.price_max)
         timings["compose"] = _ms(t)
-        return {"intent": {**intent.model_dump(), "_source": parse.source}, "personalised": personal_json,
-                "plain": plain_json, "timings_ms": timings}
+        out = {"intent": {**intent.model_dump(), "_source": parse.source}, "personalised": personal_json,
+               "plain": plain_json, "timings_ms": timings}
+        if note:
+            out["note"] = note
+        return out
 
     # ---------------------------------------------------------------- catalogs & users
     def import_catalog(self, path, name: str, mapping: dict | None = None, skip_bad_rows: bool = False,

@@ -102,3 +102,16 @@ def test_forget_user_erases_events_and_chat(engine):
     assert counts["events"] >= 1 and counts["chat_messages"] >= 1
     assert engine.events.user_events("gone") == []
     assert engine.chat_log.user_messages("gone") == []
+
+
+def test_carted_items_leave_the_recommendations(engine):
+    engine.record_event("cartie", "P1", "cart")
+    assert "P1" not in [p["id"] for p in engine.recommend("cartie", k=10)]
+
+
+def test_reasons_cite_history_only_when_it_supports_the_product(engine):
+    engine.record_event("fan2", "P1", "cart")
+    for p in engine.recommend("fan2", k=10):
+        if "Vanilla Perfume" in p["why"]:
+            comps = p["components"]
+            assert max(comps.get(k, 0) for k in ("itemknn", "als", "content", "sasrec")) >= 0.4
