@@ -259,6 +259,8 @@ def e2e_chat(engine, messages, users, tag) -> dict:
     wall, parse, sources, n_products = [], [], {}, []
     run = uuid.uuid4().hex[:6]
     engine.chat("warm up: a moisturizer", user_id=users[0], session_id=f"e2e-warmup-{run}")   # not timed
+    for u in users:     # warm shoppers: live profile built, ALS folded in (the cold cost is in `events`)
+        engine.recommend(u, k=1)
     for i, msg in enumerate(messages):
         t = time.perf_counter()
         res = engine.chat(msg, user_id=users[i % len(users)], session_id=f"e2e-{tag}-{run}-{i}")
@@ -291,6 +293,15 @@ def step_events(args) -> None:
         clones.append(uid)
     out["seed_s"] = round(time.perf_counter() - t, 2)
     try:
+        # cold shoppers: the first request for a shopper since the process started (live profile
+        # built from the event store, ALS fold-in); demo shoppers 21-60 by history size
+        cold = [u for u, _ in engine.events.top_users(60)][20:]
+        cms = []
+        for uid in cold:
+            t = time.perf_counter()
+            engine.recommend(uid, k=10)
+            cms.append((time.perf_counter() - t) * 1000)
+        out["recommend_cold_shopper"] = summary(cms)
         for uid in clones + demo:
             engine.recommend(uid, k=10)           # warm: profiles synced, ALS folded in
         engine.recommend(None, k=10)
@@ -361,6 +372,10 @@ def step_serve(args) -> None:
     from assistant.ui import launch
 
     link_models()
+    if args.no_warm_llm:   # the app as it was before Engine.warm_llm (lazy LLM load on first use)
+        from assistant.engine import Engine
+
+        Engine.warm_llm = lambda self: None
     settings = settings_for(args.llm, args.backend, threads=args.threads)
     engine, demo = build(settings, progress=say)
     for uid, src in zip(args.seed_users or [], args.seed_from or []):
@@ -388,13 +403,16 @@ def proc_status(pid="self") -> dict:
 
 
 class Server:
-    def __init__(self, llm="none", backend="llamacpp", threads=1, seed_users=(), seed_from=(), log=None):
+    def __init__(self, llm="none", backend="llamacpp", threads=1, seed_users=(), seed_from=(), log=None,
+                 no_warm_llm=False):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         cmd = [sys.executable, str(Path(__file__).resolve()), "serve", "--port", str(self.port), "--llm", llm,
                "--backend", backend, "--threads", str(threads)]
         if seed_users:
             cmd += ["--seed-users", *seed_users, "--seed-from", *seed_from]
+        if no_warm_llm:
+            cmd += ["--no-warm-llm"]
         self.log_path = log or Path(f"/tmp/bench_app_server_{self.port}.log")
         self.log = open(self.log_path, "w")
         self.started = time.perf_counter()
@@ -614,20 +632,25 @@ def step_memory(args) -> None:
     options = args.options or [o for o in MEMORY_OPTIONS if o != "qwen-0.5b/transformers-bf16" or args.transformers]
     for name in options:
         llm, backend, threads = MEMORY_OPTIONS[name]
-        server = Server(llm, backend, threads)
+        server = Server(llm, backend, threads, no_warm_llm=args.no_warm_llm)
         try:
             start_s = server.wait()
             idle = server.status()
+            time.sleep(args.settle)     # a first shopper arriving a little after the start
+            settled = server.status()
             c = client(server.url)
-            sources, ms = {}, []
+            sources, ms, first = {}, [], None
             for i, msg in enumerate(turns):
                 t = time.perf_counter()
                 res = c.predict(msg, "bench-mem", f"mem-{i}", api_name="/chat")
                 ms.append((time.perf_counter() - t) * 1000)
                 src = res.get("intent", {}).get("_source", "n/a")
                 sources[src] = sources.get(src, 0) + 1
+                first = first or {"ms": round(ms[-1], 1), "source": src}
             after = server.status()
             out["options"][name] = {"start_s": round(start_s, 1), "rss_idle_mib": idle.get("VmRSS"),
+                                    "settle_s": args.settle, "rss_settled_mib": settled.get("VmRSS"),
+                                    "first_turn": first,
                                     "hwm_idle_mib": idle.get("VmHWM"), "rss_after_mib": after.get("VmRSS"),
                                     "peak_rss_mib": after.get("VmHWM"), "sources": sources,
                                     "turn_ms": summary(ms), "threads": threads}
@@ -638,6 +661,43 @@ def step_memory(args) -> None:
 
     forget_user("bench-mem", home=HOME)
     save("memory", args.label, out)
+
+
+# ------------------------------------------------------------------------------------------ idle LLM
+def step_interference(args) -> None:
+    """Does a loaded (idle) llama.cpp model slow the rest of the process down? Chat turns with
+    rules-only parsing before and after loading the model in the same process, and the CPU the
+    process burns while idle."""
+    from assistant.llm import get_llm
+
+    engine = engine_for("none")
+    rows = [r for r in load_messages() if "session" not in r][:40]
+    users = [u["user_id"] for u in engine.demo_users(20)]
+    engine.chat("warm up: a moisturizer", user_id=users[0], session_id="warmup")
+
+    def turns(tag):
+        ms = []
+        for i, r in enumerate(rows):
+            t = time.perf_counter()
+            engine.chat(r["message"], user_id=users[i % len(users)], session_id=f"if-{tag}-{uuid.uuid4().hex[:6]}")
+            ms.append((time.perf_counter() - t) * 1000)
+        return summary(ms)
+
+    def idle_cpu(seconds=5.0):
+        t0, c0 = time.perf_counter(), sum(os.times()[:2])
+        time.sleep(seconds)
+        return round((sum(os.times()[:2]) - c0) / (time.perf_counter() - t0), 3)
+
+    out: dict = {"machine": machine(), "command": f"{SCRIPT} interference --label {args.label}"}
+    out["no_llm"] = {"idle_cpu_cores": idle_cpu(), "chat_ms": turns("a"), "chat_ms_repeat": turns("b")}
+    say(f"no LLM: {out['no_llm']}")
+    for model in args.models or ["qwen-0.5b"]:
+        llm = get_llm(settings_for(model, "llamacpp", threads=1), strict=True)
+        llm.warmup()
+        time.sleep(1)
+        out[model] = {"idle_cpu_cores": idle_cpu(), "chat_ms": turns(f"c-{model}")}
+        say(f"{model} loaded (idle): {out[model]}")
+    save("interference", args.label, out)
 
 
 # ------------------------------------------------------------------------------------------ profile
@@ -674,6 +734,7 @@ def step_profile(args) -> None:
         pstats.Stats(prof, stream=buf).sort_stats(key).print_stats(45)
     path = REPO / "benchmarks" / "out" / f"profile_{args.label}.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
+    prof.dump_stats(path.with_suffix(".prof"))   # for pstats / snakeviz
     path.write_text(buf.getvalue())
     say(f"wrote {path} ({wall:.1f} s)")
 
@@ -765,6 +826,7 @@ def _report_events(runs, labels) -> list[str]:
              ("event -> updated recommendations", ("event_then_recommend", "total")),
              ("recommend, warm, demo shoppers (k=10)", ("recommend_warm_demo_users",)),
              ("recommend, warm, anonymous", ("recommend_warm_anonymous",)),
+             ("recommend, first request for a shopper (cold profile)", ("recommend_cold_shopper",)),
              ("recommend with a query (new query)", ("recommend_with_query_first",)),
              ("recommend with a query (repeated query)", ("recommend_with_query_repeat",)),
              ("search k=10", ("search_k10",))]
@@ -797,16 +859,19 @@ def _report_memory(runs, labels) -> list[str]:
     rows = []
     for label in labels:
         for name, v in runs[label]["options"].items():
+            first = v.get("first_turn") or {}
+            first_ms = f"{_fmt(first.get('ms'))} ({first.get('source')})" if first else f"max {_fmt(v['turn_ms']['max'])}"
             rows.append([label, name, v["rss_idle_mib"], v["peak_rss_mib"], v["rss_after_mib"],
-                         v["turn_ms"]["p50"], str(v["sources"])])
-    return _table(["run", "LLM option", "RSS idle MiB", "peak RSS (VmHWM) MiB", "RSS after MiB",
-                   "chat turn p50 ms", "parse sources"], rows)
+                         v["turn_ms"]["p50"], first_ms, str(v["sources"])])
+    return _table(["run", "LLM option", "RSS at start MiB", "peak RSS (VmHWM) MiB", "RSS after MiB",
+                   "chat turn p50 ms", "first chat turn ms", "parse sources"], rows)
 
 
 # ------------------------------------------------------------------------------------------ main
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("step", choices=["prepare", "stages", "events", "load", "memory", "profile", "report", "all",
+    p.add_argument("step", choices=["prepare", "stages", "events", "load", "memory", "profile", "interference",
+                                   "report", "all",
                                    "serve"])
     p.add_argument("--label", default="run", help="name of this run in the results (e.g. before, after)")
     p.add_argument("--llm-msgs", type=int, default=20, help="messages sent through each LLM (default 20)")
@@ -817,17 +882,22 @@ def main(argv=None) -> int:
     p.add_argument("--clients", type=int, nargs="+", default=list(LOAD_NS))
     p.add_argument("--requests", type=int, default=20, help="load: requests per client")
     p.add_argument("--turns", type=int, default=4, help="memory: chat turns per LLM option")
+    p.add_argument("--settle", type=float, default=30.0, help="memory: seconds between app start and first chat")
+    p.add_argument("--models", nargs="+", choices=list(LLM_MODELS), help="interference: llama.cpp models")
     p.add_argument("--options", nargs="+", choices=list(MEMORY_OPTIONS), help="memory: LLM options to measure")
     # internal (serve)
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--llm", default="none")
     p.add_argument("--backend", default="llamacpp")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--no-warm-llm", action="store_true",
+                   help="memory/serve: no background LLM warm-up at start (the app before Engine.warm_llm)")
     p.add_argument("--seed-users", nargs="*")
     p.add_argument("--seed-from", nargs="*")
     args = p.parse_args(argv)
     steps = {"prepare": lambda a: engine_for("none"), "stages": step_stages, "events": step_events,
-             "load": step_load, "memory": step_memory, "profile": step_profile, "report": step_report,
+             "load": step_load, "memory": step_memory, "profile": step_profile,
+             "interference": step_interference, "report": step_report,
              "serve": step_serve}
     if args.step == "all":
         for name in ("prepare", "stages", "events", "load", "memory", "report"):
