@@ -23,12 +23,12 @@ import logging
 import os
 import re
 import secrets
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
+from ranking.sqlite import DurableSQLite
 
 SECRET_FILE = "secret.key"
 CHAT_DB = "chat.sqlite"
@@ -345,7 +345,8 @@ def _clean_text(value) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
-class ChatLog:
+
+class ChatLog(DurableSQLite):
     """Chat history in SQLite (WAL, synchronous=FULL). Text is redacted before it is stored.
 
     One connection per thread; safe to share between threads and processes. `user_id` may be None
@@ -354,40 +355,13 @@ class ChatLog:
     """
 
     def __init__(self, path: Path | str, max_chars: int = MAX_CHAT_CHARS):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.max_chars = int(max_chars)
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._conn_lock = threading.Lock()
-        self._conn().executescript(_CHAT_SCHEMA)
+        self._open_sqlite(path, _CHAT_SCHEMA)
 
     @classmethod
     def for_home(cls, home: Path | str) -> "ChatLog":
         return cls(Path(home) / CHAT_DB)
 
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA secure_delete=ON")
-            conn.execute("PRAGMA busy_timeout=10000")
-            self._local.conn = conn
-            with self._conn_lock:
-                self._connections.append(conn)
-        return conn
-
-    def close(self) -> None:
-        with self._conn_lock:
-            for conn in self._connections:
-                try:
-                    conn.close()
-                except sqlite3.ProgrammingError:
-                    pass
-            self._connections.clear()
-        self._local = threading.local()
 
     def __enter__(self) -> "ChatLog":
         return self

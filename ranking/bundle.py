@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +87,12 @@ def _prune(root: Path, keep: int) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
+# Loads are rare (start-up and model swaps): serialise them. Concurrent np.load calls parse .npy
+# headers with ast.literal_eval in several threads at once, which CPython 3.11.7 can fail with
+# "SystemError: AST constructor recursion depth mismatch" (fixed upstream in later 3.11 releases).
+_READ_LOCK = threading.Lock()
+
+
 def read_bundle(root: Path, attempts: int = 5) -> ModelBundle | None:
     """The live bundle, or None when nothing was trained yet.
 
@@ -97,7 +104,8 @@ def read_bundle(root: Path, attempts: int = 5) -> ModelBundle | None:
         if version is None:
             return None
         try:
-            return _read_version(root, version)
+            with _READ_LOCK:
+                return _read_version(root, version)
         except FileNotFoundError:
             if attempt == attempts - 1 or current_version(root) == version:
                 raise

@@ -12,8 +12,6 @@ writes from several threads or processes are serialised by SQLite itself (busy t
 from __future__ import annotations
 
 import math
-import sqlite3
-import threading
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -22,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from pydantic import BaseModel
+from .sqlite import DurableSQLite
 
 EVENT_TYPES = ("view", "click", "cart", "purchase", "rating", "search")
 # Types that mean the shopper owns the item (a rating is a review of something bought).
@@ -230,7 +229,8 @@ CREATE INDEX IF NOT EXISTS events_by_user ON events(user_id, ts, seq);
 """
 
 
-class EventStore:
+
+class EventStore(DurableSQLite):
     """SQLite (WAL, synchronous=FULL) event store; safe to share between threads.
 
     known_items: when given (a set / dict of catalog item ids, or a predicate), events naming
@@ -238,38 +238,8 @@ class EventStore:
     """
 
     def __init__(self, path: Path | str, known_items: Collection[str] | Callable[[str], bool] | None = None):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.known_items = known_items
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._conn_lock = threading.Lock()
-        conn = self._conn()
-        conn.executescript(_SCHEMA)
-
-    # Connections ---------------------------------------------------------------------------
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None, check_same_thread=True)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA secure_delete=ON")  # forgotten users are overwritten, not just unlinked
-            conn.execute("PRAGMA busy_timeout=10000")
-            self._local.conn = conn
-            with self._conn_lock:
-                self._connections.append(conn)
-        return conn
-
-    def close(self) -> None:
-        with self._conn_lock:
-            for conn in self._connections:
-                try:
-                    conn.close()
-                except sqlite3.ProgrammingError:  # created in another thread; closed there
-                    pass
-            self._connections.clear()
-        self._local = threading.local()
+        self._open_sqlite(path, _SCHEMA)
 
     def __enter__(self) -> "EventStore":
         return self

@@ -1,0 +1,42 @@
+"""Durable SQLite files shared between threads: one connection per thread, WAL, synchronous=FULL,
+secure_delete (erased rows are overwritten on disk). Used by the event store and the chat log."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+
+class DurableSQLite:
+    """Mixin: call `_open_sqlite(path, schema)` in __init__, then `_conn()` from any thread."""
+
+    def _open_sqlite(self, path: Path | str, schema: str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._conn_lock = threading.Lock()
+        self._conn().executescript(schema)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(str(self.path), timeout=10.0, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")   # acknowledged = on disk
+            conn.execute("PRAGMA secure_delete=ON")   # forgotten users are overwritten, not just unlinked
+            conn.execute("PRAGMA busy_timeout=10000")
+            self._local.conn = conn
+            with self._conn_lock:
+                self._connections.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._conn_lock:
+            for conn in self._connections:
+                try:
+                    conn.close()
+                except sqlite3.ProgrammingError:  # created in another thread; closed there
+                    pass
+            self._connections.clear()
+        self._local = threading.local()
