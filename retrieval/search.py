@@ -218,7 +218,8 @@ class HybridSearcher:
             plain = [i for i, (q, f) in enumerate(zip(chunk, chunk_filters)) if f is None and q.strip()]
             ann: dict[int, tuple[list[str], np.ndarray]] = {}
             if plain:
-                ids, sims = store.query_vectors(self.collection, vectors[plain], max(self.config.n_dense, k))
+                ids, sims = store.query_vectors(self.collection, vectors[plain], max(self.config.n_dense, k),
+                                               count=len(self.catalog))
                 ann = {i: (ids[j], sims[j]) for j, i in enumerate(plain)}
             for i, (query, flt) in enumerate(zip(chunk, chunk_filters)):
                 out.append(self._search(query, vectors[i], k, flt, ann.get(i)))
@@ -331,7 +332,7 @@ class HybridSearcher:
                 n_ann = cfg.n_dense
                 if mask is not None:
                     n_ann = min(cfg.max_ann, n_total, math.ceil(max(cfg.n_dense, k) * n_total / n_match))
-                ids, _ = store.query_vectors(self.collection, vector[None, :], max(n_ann, k))
+                ids, _ = store.query_vectors(self.collection, vector[None, :], max(n_ann, k), count=n_total)
                 ann_ids = ids[0]
             else:
                 ann_ids = ann[0]

@@ -144,10 +144,15 @@ def add_vectors(collection, ids: Sequence[str], vectors: np.ndarray, batch_size:
         collection.add(ids=list(ids[start:start + batch_size]), embeddings=vectors[start:start + batch_size])
 
 
-def query_vectors(collection, vectors: np.ndarray, n: int) -> tuple[list[list[str]], list[np.ndarray]]:
-    """ANN top-n per query vector: (ids per query, cosine similarities per query)."""
+def query_vectors(collection, vectors: np.ndarray, n: int, count: int | None = None
+                  ) -> tuple[list[list[str]], list[np.ndarray]]:
+    """ANN top-n per query vector: (ids per query, cosine similarities per query).
+
+    count: number of vectors in the collection when the caller knows it (saves a ~2 ms round trip).
+    """
     vectors = np.atleast_2d(np.ascontiguousarray(vectors, dtype=np.float32))
-    count = collection.count()
+    if count is None:
+        count = collection.count()
     n = max(1, min(n, count))
     if count == 0:
         return [[] for _ in vectors], [np.zeros(0, np.float32) for _ in vectors]
