@@ -6,6 +6,7 @@ the tests and the benchmarks call. Everything heavy is created lazily and shared
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ from typing import Callable, Iterator
 
 from assistant.errors import UserError
 from assistant.settings import DATA_DIR, Settings
+
+log = logging.getLogger(__name__)
 
 MAX_K = 100
 MAX_SESSIONS = 10_000
@@ -173,11 +176,12 @@ class Engine:
         return any(item_id in c.index for c in list(self._catalogs.values()))
 
     # ---------------------------------------------------------------- lifecycle
-    def prepare(self, progress: Callable[[str], None] = print, train: bool = True) -> None:
+    def prepare(self, progress: Callable[[str], None] = print, train: bool = True, warm_llm: bool = True) -> None:
         """First run: import the bundled demo catalog, load the demo shoppers' history and train
         the fast models (popularity, item-kNN, ALS, content). Quick when already done.
         The SASRec model is trained by `shopassist train` (minutes on a CPU); the running app
-        picks up a newly trained bundle by itself."""
+        picks up a newly trained bundle by itself. warm_llm: load the intent LLM and run its
+        fixed prompt once in a background thread (prepare does not wait for it)."""
         with self._prepare_lock:
             if self._prepared:
                 return
@@ -206,6 +210,35 @@ class Engine:
                               TrainConfig(models=FAST_MODELS), progress=progress)
             self._prepared = True
             progress(f"Ready ({time.perf_counter() - t0:.0f} s).")
+        if warm_llm:
+            self.warm_llm()
+
+    def warm_llm(self) -> threading.Thread | None:
+        """Load the intent LLM and run its system prompt once, in a background thread.
+
+        Without it the first shopper whose message needs the LLM waits for the load and the prompt:
+        13 s for qwen-0.5b and 28 s for qwen-1.5b on 2 CPU cores (benchmarks/README.md), past the
+        parse budget, so that turn fell back to the rules. Returns the thread (None: nothing to do)."""
+        if self._llm is None and self.settings.llm == "none":
+            return None
+        try:
+            llm = self.llm
+        except Exception as exc:  # noqa: BLE001 - the first chat reports it as before
+            log.warning("LLM not warmed up: %s", exc)
+            return None
+        warmup = getattr(llm, "warmup", None)
+        if llm is None or not callable(warmup) or getattr(llm, "loaded", False):
+            return None
+
+        def run() -> None:
+            try:
+                warmup()
+            except Exception as exc:  # noqa: BLE001 - a failed warm-up leaves the lazy load as it was
+                log.warning("LLM warm-up failed: %s", exc)
+
+        thread = threading.Thread(target=run, name="shopassist-llm-warmup", daemon=True)
+        thread.start()
+        return thread
 
     def _demo_events_loaded(self) -> bool:
         return self.events.count() > 0 and bool(self.events.user_events(DEMO_PROBE_USER))
@@ -367,13 +400,16 @@ class Engine:
                 reply = safety.REPLIES["off_topic"][1 if intent.language == "zh" else 0]
                 yield ChatResult(reply=reply, intent=intent_json, timings_ms={"total": _ms(t0)})
                 return
-            products, stage = self._find(cat, intent, user_id, session, catalog)
+            priced = intent.price_min is not None or intent.price_max is not None
+            # a catalog without a single price cannot pass a price filter: skip the empty search
+            products, stage = ([], {}) if priced and self._priced_share(cat) == 0.0 else \
+                self._find(cat, intent, user_id, session, catalog)
             note = ""
-            if not products and (intent.price_min is not None or intent.price_max is not None) \
-                    and self._priced_share(cat) < 0.5:
+            if not products and priced and self._priced_share(cat) < 0.5:
                 # most of this catalog has no prices: say so and answer without the price limit
                 relaxed = intent.model_copy(update={"price_min": None, "price_max": None})
-                products, stage = self._find(cat, relaxed, user_id, session, catalog)
+                products, again = self._find(cat, relaxed, user_id, session, catalog)
+                stage = {k: round(stage.get(k, 0.0) + v, 2) for k, v in again.items()}   # both searches count
                 note = ("此目录的大多数商品没有价格，以下结果未按价格筛选。" if intent.language == "zh" else
                         "Most products in this catalog have no price, so these results ignore the price limit. ")
             timings.update(stage)
