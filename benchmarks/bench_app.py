@@ -630,6 +630,9 @@ def step_memory(args) -> None:
     out: dict = {"machine": machine(), "command": f"{SCRIPT} memory --label {args.label}", "turns": turns,
                  "options": {}}
     options = args.options or [o for o in MEMORY_OPTIONS if o != "qwen-0.5b/transformers-bf16" or args.transformers]
+    previous = RESULTS / "app_memory.json"    # options measured earlier under this label are kept
+    if previous.exists():
+        out["options"] = json.loads(previous.read_text())["runs"].get(args.label, {}).get("options", {})
     for name in options:
         llm, backend, threads = MEMORY_OPTIONS[name]
         server = Server(llm, backend, threads, no_warm_llm=args.no_warm_llm)
@@ -654,7 +657,13 @@ def step_memory(args) -> None:
                                     "hwm_idle_mib": idle.get("VmHWM"), "rss_after_mib": after.get("VmRSS"),
                                     "peak_rss_mib": after.get("VmHWM"), "sources": sources,
                                     "turn_ms": summary(ms), "threads": threads}
+            out["options"][name]["command"] = (f"{SCRIPT} memory --label {args.label} --options {name} --turns "
+                                               f"{args.turns} --settle {args.settle:g}"
+                                               + (" --no-warm-llm" if args.no_warm_llm else ""))
             say(f"memory [{name}]: idle {idle}, after {after}, sources {sources}")
+        except Exception as exc:  # noqa: BLE001 - recorded; the other options still run
+            out["options"][name] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+            say(f"memory [{name}] failed: {exc}")
         finally:
             server.stop()
     from assistant.privacy import forget_user
@@ -752,7 +761,7 @@ def _fmt(x) -> str:
     if x is None:
         return "-"
     if isinstance(x, float):
-        return f"{x:,.1f}" if x < 1000 else f"{x:,.0f}"
+        return f"{x:.2f}" if abs(x) < 10 else f"{x:,.1f}" if abs(x) < 1000 else f"{x:,.0f}"
     return str(x)
 
 
@@ -780,7 +789,7 @@ def step_report(args) -> None:
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     README.write_text(text)
-    say(f"updated {README.relative_to(REPO)}")
+    say(f"updated {README}")
 
 
 def _table(header, rows) -> list[str]:
@@ -809,13 +818,21 @@ def _report_stages(runs, labels) -> list[str]:
             row += [s.get("p50"), s.get("p99")]
         row.append(_get(runs[labels[-1]], *keys, "n"))
         rows.append(row)
-    for label in labels[-1:]:
-        for key, v in (_get(runs[label], "llm") or {}).items():
-            rows.append([f"LLM parse {key} (forced, {v['threads']} thread(s)); load {v['load_s']} s"]
-                        + [None, None] * (len(labels) - 1) + [v["parse"]["p50"], v["parse"]["p99"], v["parse"]["n"]])
-        for key, v in (_get(runs[label], "e2e") or {}).items():
-            rows.append([f"end-to-end chat turn, llm {key} (sources {v['sources']})"]
-                        + [None, None] * (len(labels) - 1) + [v["turn"]["p50"], v["turn"]["p99"], v["turn"]["n"]])
+    for part, title in (("llm", "LLM parse {key}, forced through the LLM (load s, first call s: {extra})"),
+                        ("e2e", "end-to-end chat turn (message -> products), llm {key}; parse sources: {extra}")):
+        keys = list(dict.fromkeys(k for label in labels for k in (_get(runs[label], part) or {})))
+        for key in keys:
+            row, extra = [], []
+            for label in labels:
+                v = _get(runs[label], part, key) or {}
+                s = v.get("parse" if part == "llm" else "turn") or {}
+                row += [s.get("p50"), s.get("p99")]
+                if v:
+                    extra.append(f"{label} {v.get('load_s')}, {v.get('warmup_s', '-')}" if part == "llm"
+                                 else f"{label} {v.get('sources')}")
+            last = _get(runs[labels[-1]], part, key) or {}
+            n = (last.get("parse" if part == "llm" else "turn") or {}).get("n")
+            rows.append([title.format(key=key, extra="; ".join(extra))] + row + [n])
     header = ["stage (ms)"] + [f"{label} {q}" for label in labels for q in ("p50", "p99")] + ["n"]
     return _table(header, rows)
 
@@ -859,6 +876,9 @@ def _report_memory(runs, labels) -> list[str]:
     rows = []
     for label in labels:
         for name, v in runs[label]["options"].items():
+            if "error" in v:
+                rows.append([label, name, "-", "-", "-", "-", "-", v["error"][:80]])
+                continue
             first = v.get("first_turn") or {}
             first_ms = f"{_fmt(first.get('ms'))} ({first.get('source')})" if first else f"max {_fmt(v['turn_ms']['max'])}"
             rows.append([label, name, v["rss_idle_mib"], v["peak_rss_mib"], v["rss_after_mib"],
