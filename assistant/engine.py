@@ -176,12 +176,12 @@ class Engine:
         return any(item_id in c.index for c in list(self._catalogs.values()))
 
     # ---------------------------------------------------------------- lifecycle
-    def prepare(self, progress: Callable[[str], None] = print, train: bool = True, warm_llm: bool = True) -> None:
+    def prepare(self, progress: Callable[[str], None] = print, train: bool = True, warm: bool = True) -> None:
         """First run: import the bundled demo catalog, load the demo shoppers' history and train
         the fast models (popularity, item-kNN, ALS, content). Quick when already done.
         The SASRec model is trained by `shopassist train` (minutes on a CPU); the running app
-        picks up a newly trained bundle by itself. warm_llm: load the intent LLM and run its
-        fixed prompt once in a background thread (prepare does not wait for it)."""
+        picks up a newly trained bundle by itself. warm: load what the first request would load
+        (searcher, embedding model, recommenders, intent LLM) in a background thread (`warm_up`)."""
         with self._prepare_lock:
             if self._prepared:
                 return
@@ -210,33 +210,35 @@ class Engine:
                               TrainConfig(models=FAST_MODELS), progress=progress)
             self._prepared = True
             progress(f"Ready ({time.perf_counter() - t0:.0f} s).")
-        if warm_llm:
-            self.warm_llm()
+        if warm:
+            self.warm_up()
 
-    def warm_llm(self) -> threading.Thread | None:
-        """Load the intent LLM and run its system prompt once, in a background thread.
+    def warm_up(self) -> threading.Thread:
+        """Load, in a background thread, what the first request would otherwise wait for.
 
-        Without it the first shopper whose message needs the LLM waits for the load and the prompt:
-        13 s for qwen-0.5b and 28 s for qwen-1.5b on 2 CPU cores (benchmarks/README.md), past the
-        parse budget, so that turn fell back to the rules. Returns the thread (None: nothing to do)."""
-        if self._llm is None and self.settings.llm == "none":
-            return None
-        try:
-            llm = self.llm
-        except Exception as exc:  # noqa: BLE001 - the first chat reports it as before
-            log.warning("LLM not warmed up: %s", exc)
-            return None
-        warmup = getattr(llm, "warmup", None)
-        if llm is None or not callable(warmup) or getattr(llm, "loaded", False):
-            return None
-
+        Measured on 2 CPU cores (benchmarks/README.md, "App performance"): the first chat turn after
+        the app started took 8 s with `--llm none` (embedding model, BM25 index, recommenders), and
+        13 s (qwen-0.5b) / 28 s (qwen-1.5b) more when it needed the LLM, past the parse budget, so
+        that turn fell back to the rules. One thread, search first and the LLM after it: on 2 cores
+        the embedder and llama.cpp slow each other down. Failures only log (the lazy load stays)."""
         def run() -> None:
             try:
-                warmup()
-            except Exception as exc:  # noqa: BLE001 - a failed warm-up leaves the lazy load as it was
+                name = self._name(None)
+                self.searcher(name).candidate_pool("warm up", 10)   # MiniLM, BM25 index, Chroma
+                self.service(name).recommend(None, k=1)             # model bundle
+            except Exception as exc:  # noqa: BLE001 - the first request reports it as before
+                log.warning("warm-up of the catalog %r skipped: %s", self.settings.default_catalog, exc)
+            if self._llm is None and self.settings.llm == "none":
+                return
+            try:
+                llm = self.llm
+                warmup = getattr(llm, "warmup", None)
+                if llm is not None and callable(warmup) and not getattr(llm, "loaded", False):
+                    warmup()
+            except Exception as exc:  # noqa: BLE001
                 log.warning("LLM warm-up failed: %s", exc)
 
-        thread = threading.Thread(target=run, name="shopassist-llm-warmup", daemon=True)
+        thread = threading.Thread(target=run, name="shopassist-warm-up", daemon=True)
         thread.start()
         return thread
 

@@ -375,7 +375,7 @@ def step_serve(args) -> None:
     if args.no_warm_llm:   # the app as it was before Engine.warm_llm (lazy LLM load on first use)
         from assistant.engine import Engine
 
-        Engine.warm_llm = lambda self: None
+        Engine.warm_up = lambda self: None
     settings = settings_for(args.llm, args.backend, threads=args.threads)
     engine, demo = build(settings, progress=say)
     for uid, src in zip(args.seed_users or [], args.seed_from or []):
@@ -911,7 +911,7 @@ def main(argv=None) -> int:
     p.add_argument("--backend", default="llamacpp")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--no-warm-llm", action="store_true",
-                   help="memory/serve: no background LLM warm-up at start (the app before Engine.warm_llm)")
+                   help="memory/serve: no background warm-up at start (the app before Engine.warm_up)")
     p.add_argument("--seed-users", nargs="*")
     p.add_argument("--seed-from", nargs="*")
     args = p.parse_args(argv)
