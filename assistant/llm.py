@@ -276,7 +276,9 @@ class TransformersLLM(_LazyModel):
             self.load()
             tok = self._tokenizer
             prompt = tok.apply_chat_template(list(messages), tokenize=False, add_generation_prompt=True)
-            prefix = "{" if json_schema is not None else ""   # steer straight into the JSON object
+            # steer straight into the JSON object; '{"' is one token for Qwen's tokenizer, a lone "{"
+            # is not how JSON starts in its training data (measured: half the replies lost the quotes)
+            prefix = '{"' if json_schema is not None else ""
             inputs = tok(prompt + prefix, return_tensors="pt").to(self._model.device)
             stopping = [_JsonClosed(tok, inputs["input_ids"].shape[1], prefix)] if json_schema is not None else []
             from transformers import StoppingCriteriaList
