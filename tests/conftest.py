@@ -30,3 +30,10 @@ def hashing_embedder():
     from retrieval.embedder import HashingEmbedder
 
     return HashingEmbedder(dim=64)
+
+
+def pytest_report_header(config):
+    url = os.environ.get("SHOPASSIST_TEST_CHROMA_URL")
+    where = f"the server at {url} (SHOPASSIST_TEST_CHROMA_URL, e.g. started by .ci/run)" if url \
+        else "a `chroma run` started by the tests/server fixture"
+    return f"shopassist: Chroma server tests use {where}"
