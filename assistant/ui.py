@@ -258,12 +258,18 @@ def build_app(engine, *, title: str = "ShopAssist", demo_users_n: int = 20):
             with user_errors():
                 return h.api_search(engine, query, k, filters, catalog)
 
+        # chat runs the LLM: it goes through the queue (CHAT_CONCURRENCY at once, QUEUE_MAX_SIZE
+        # waiting). The millisecond endpoints skip the queue (queue=False): besides /call/NAME and
+        # gradio_client they answer a single `POST /gradio_api/run/NAME` (no event stream), which
+        # the load benchmark measured at ~3x the queued throughput (benchmarks/README.md, item 10).
         gr.api(chat, api_name="chat", concurrency_limit=CHAT_CONCURRENCY, concurrency_id="chat")
-        gr.api(recommend, api_name="recommend", concurrency_limit=FAST_CONCURRENCY, concurrency_id="fast")
-        gr.api(event, api_name="event", concurrency_limit=FAST_CONCURRENCY, concurrency_id="fast")
-        gr.api(search, api_name="search", concurrency_limit=FAST_CONCURRENCY, concurrency_id="fast")
+        gr.api(recommend, api_name="recommend", queue=False)
+        gr.api(event, api_name="event", queue=False)
+        gr.api(search, api_name="search", queue=False)
 
-    demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=FAST_CONCURRENCY)
+    # api_open=False: a direct POST /gradio_api/run/chat (which would skip the queue and its
+    # concurrency limit) is refused; queued endpoints are reached through /call/NAME or gradio_client.
+    demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=FAST_CONCURRENCY, api_open=False)
     return demo
 
 
