@@ -382,48 +382,59 @@ class Engine:
         cat = self.catalog(catalog)
         session = self.sessions.get(sid, user_id)
         with session.lock:
-            self.chat_log.add(sid, "user", verdict.message, user_id=user_id)
-            t = time.perf_counter()
-            parser = make_parser(self.llm, self.settings.llm_budget_ms, brands=self._brands(cat))
-            intent = resolve(verdict.message, session, parser)
-            timings["parse"] = _ms(t)
-            parse = session.last_parse
-            intent_json = intent.model_dump()
-            if parse is not None:
-                intent_json["_source"] = parse.source
-            if intent.action in ("ask_about_product", "compare") and session.last_products:
-                reply, shown = self._about_products(intent, session, verdict.message, answer_question)
+            # The shopper's message is stored with the reply in one transaction (one fsync a turn);
+            # a turn without a stored reply (chitchat) stores it alone, and so does one that fails.
+            asked = (sid, "user", verdict.message, user_id, time.time())
+            logged = False
+            try:
+                t = time.perf_counter()
+                parser = make_parser(self.llm, self.settings.llm_budget_ms, brands=self._brands(cat))
+                intent = resolve(verdict.message, session, parser)
+                timings["parse"] = _ms(t)
+                parse = session.last_parse
+                intent_json = intent.model_dump()
+                if parse is not None:
+                    intent_json["_source"] = parse.source
+                if intent.action in ("ask_about_product", "compare") and session.last_products:
+                    reply, shown = self._about_products(intent, session, verdict.message, answer_question)
+                    timings["total"] = _ms(t0)
+                    logged = True
+                    self.chat_log.add_many([asked, (sid, "assistant", reply, user_id)])
+                    session.record(verdict.message, intent, None)
+                    yield ChatResult(reply=reply, products=shown, intent=intent_json, timings_ms=timings)
+                    return
+                if intent.action == "chitchat":
+                    reply = safety.REPLIES["off_topic"][1 if intent.language == "zh" else 0]
+                    logged = True   # the canned reply is not stored
+                    self.chat_log.add(*asked)
+                    yield ChatResult(reply=reply, intent=intent_json, timings_ms={"total": _ms(t0)})
+                    return
+                priced = intent.price_min is not None or intent.price_max is not None
+                # a catalog without a single price cannot pass a price filter: skip the empty search
+                products, stage = ([], {}) if priced and self._priced_share(cat) == 0.0 else \
+                    self._find(cat, intent, user_id, session, catalog)
+                note = ""
+                if not products and priced and self._priced_share(cat) < 0.5:
+                    # most of this catalog has no prices: say so and answer without the price limit
+                    relaxed = intent.model_copy(update={"price_min": None, "price_max": None})
+                    products, again = self._find(cat, relaxed, user_id, session, catalog)
+                    stage = {k: round(stage.get(k, 0.0) + v, 2) for k, v in again.items()}   # both searches count
+                    note = ("此目录的大多数商品没有价格，以下结果未按价格筛选。" if intent.language == "zh" else
+                            "Most products in this catalog have no price, so these results ignore the price limit. ")
+                timings.update(stage)
+                t = time.perf_counter()
+                line = note + summarize(intent, products)
+                timings["compose"] = _ms(t)
+                session.record(verdict.message, intent, [_ShownProduct(cat.get(p["id"])) for p in products])
                 timings["total"] = _ms(t0)
-                self.chat_log.add(sid, "assistant", reply, user_id=user_id)
-                session.record(verdict.message, intent, None)
-                yield ChatResult(reply=reply, products=shown, intent=intent_json, timings_ms=timings)
-                return
-            if intent.action == "chitchat":
-                reply = safety.REPLIES["off_topic"][1 if intent.language == "zh" else 0]
-                yield ChatResult(reply=reply, intent=intent_json, timings_ms={"total": _ms(t0)})
-                return
-            priced = intent.price_min is not None or intent.price_max is not None
-            # a catalog without a single price cannot pass a price filter: skip the empty search
-            products, stage = ([], {}) if priced and self._priced_share(cat) == 0.0 else \
-                self._find(cat, intent, user_id, session, catalog)
-            note = ""
-            if not products and priced and self._priced_share(cat) < 0.5:
-                # most of this catalog has no prices: say so and answer without the price limit
-                relaxed = intent.model_copy(update={"price_min": None, "price_max": None})
-                products, again = self._find(cat, relaxed, user_id, session, catalog)
-                stage = {k: round(stage.get(k, 0.0) + v, 2) for k, v in again.items()}   # both searches count
-                note = ("此目录的大多数商品没有价格，以下结果未按价格筛选。" if intent.language == "zh" else
-                        "Most products in this catalog have no price, so these results ignore the price limit. ")
-            timings.update(stage)
-            t = time.perf_counter()
-            line = note + summarize(intent, products)
-            timings["compose"] = _ms(t)
-            session.record(verdict.message, intent, [_ShownProduct(cat.get(p["id"])) for p in products])
-            timings["total"] = _ms(t0)
-            reply = _reply_text(line, products)
-            self.chat_log.add(sid, "assistant", reply, user_id=user_id)
-            yield ChatResult(reply=line, products=products, intent=intent_json, timings_ms=dict(timings))
-            yield ChatResult(reply=reply, products=products, intent=intent_json, timings_ms=timings)
+                reply = _reply_text(line, products)
+                logged = True
+                self.chat_log.add_many([asked, (sid, "assistant", reply, user_id)])
+                yield ChatResult(reply=line, products=products, intent=intent_json, timings_ms=dict(timings))
+                yield ChatResult(reply=reply, products=products, intent=intent_json, timings_ms=timings)
+            finally:
+                if not logged:
+                    self.chat_log.add(*asked)
 
     def _priced_share(self, cat) -> float:
         share = self._priced.get(cat.name)

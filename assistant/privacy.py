@@ -351,7 +351,8 @@ class ChatLog(DurableSQLite):
 
     One connection per thread; safe to share between threads and processes. `user_id` may be None
     (anonymous sessions); `forget_user` deletes every message of the user, overwriting the pages
-    (secure_delete) and truncating the WAL, so the text is gone from the files too.
+    (secure_delete) and truncating the WAL, so the text is gone from the files too. Every commit is
+    an fsync: `add_many` stores several messages (a chat turn's question and reply) with one.
     """
 
     def __init__(self, path: Path | str, max_chars: int = MAX_CHAT_CHARS):
@@ -369,9 +370,9 @@ class ChatLog(DurableSQLite):
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def add(self, session_id: str, role: str, text: str, user_id: str | None = None,
-            ts: float | None = None) -> int:
-        """Store one message (redacted, at most `max_chars`); returns its id."""
+    def _row(self, session_id: str, role: str, text: str, user_id: str | None = None,
+             ts: float | None = None) -> tuple:
+        """The validated, redacted row of one message (raises ValueError)."""
         if not isinstance(session_id, str) or not session_id.strip():
             raise ValueError(f"Expected session_id to be a non-empty string, got {session_id!r}")
         if role not in ROLES:
@@ -381,11 +382,39 @@ class ChatLog(DurableSQLite):
         if text is None:
             raise ValueError("Expected text to be a string, got None")
         clean = redact(_clean_text(text)[: self.max_chars])
-        row = (_clean_text(session_id), None if user_id is None else _clean_text(user_id), role, clean,
-               float(time.time() if ts is None else ts))
+        return (_clean_text(session_id), None if user_id is None else _clean_text(user_id), role, clean,
+                float(time.time() if ts is None else ts))
+
+    def add(self, session_id: str, role: str, text: str, user_id: str | None = None,
+            ts: float | None = None) -> int:
+        """Store one message (redacted, at most `max_chars`); returns its id."""
+        row = self._row(session_id, role, text, user_id, ts)
         cur = self._conn().execute(
             "INSERT INTO chat_messages(session_id,user_id,role,text,ts) VALUES (?,?,?,?,?)", row)
         return int(cur.lastrowid)
+
+    def add_many(self, messages: Iterable[tuple]) -> list[int]:
+        """Store several messages in one transaction (one commit, one fsync); returns their ids.
+
+        Each message is `(session_id, role, text[, user_id[, ts]])`, with the meaning of `add`'s
+        arguments; they are redacted and truncated like `add`. All are validated before anything is
+        written, and either all are stored or none (a chat turn stores its user and assistant
+        message together this way).
+        """
+        rows = [self._row(*m) for m in messages]
+        if not rows:
+            return []
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            ids = [int(conn.execute(
+                "INSERT INTO chat_messages(session_id,user_id,role,text,ts) VALUES (?,?,?,?,?)", row).lastrowid)
+                for row in rows]
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return ids
 
     def history(self, session_id: str, limit: int = 50) -> list[ChatMessage]:
         """The last `limit` messages of the session, oldest first."""

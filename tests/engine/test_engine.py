@@ -115,3 +115,47 @@ def test_reasons_cite_history_only_when_it_supports_the_product(engine):
         if "Vanilla Perfume" in p["why"]:
             comps = p["components"]
             assert max(comps.get(k, 0) for k in ("itemknn", "als", "content", "sasrec")) >= 0.4
+
+
+def _write_transactions(statements: list[str]) -> int:
+    """Committed write transactions in a SQLite trace: BEGIN ... COMMIT, or one autocommit write."""
+    n, explicit = 0, False
+    for sql in (s.strip().upper() for s in statements):
+        if sql.startswith("BEGIN"):
+            explicit = True
+        elif sql.startswith(("COMMIT", "END")):
+            n, explicit = n + 1, False
+        elif sql.startswith("ROLLBACK"):
+            explicit = False
+        elif sql.startswith(("INSERT", "UPDATE", "DELETE")) and not explicit:
+            n += 1
+    return n
+
+
+def test_a_chat_turn_commits_the_chat_log_once(engine):
+    trace: list[str] = []
+    engine.chat_log._conn().set_trace_callback(trace.append)   # this thread's connection: chat() runs here
+    try:
+        for message in ("matte lipstick", "is the second one waterproof?"):   # search, then a question
+            trace.clear()
+            engine.chat(message, user_id="tx", session_id="tx")
+            assert _write_transactions(trace) == 1, (message, trace)
+    finally:
+        engine.chat_log._conn().set_trace_callback(None)
+    roles = [(m.role, m.user_id) for m in engine.chat_log.history("tx")]
+    assert roles == [("user", "tx"), ("assistant", "tx")] * 2
+    first, reply = engine.chat_log.history("tx")[:2]
+    assert first.text == "matte lipstick" and first.ts <= reply.ts and first.id < reply.id
+
+
+def test_turns_without_a_stored_reply_still_store_the_message(engine, monkeypatch):
+    engine.chat("hello there", session_id="hi")
+    assert [(m.role, m.text) for m in engine.chat_log.history("hi")] == [("user", "hello there")]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("search is down")
+
+    monkeypatch.setattr(engine, "_find", broken)
+    with pytest.raises(RuntimeError, match="search is down"):
+        engine.chat("matte lipstick", session_id="down")
+    assert [(m.role, m.text) for m in engine.chat_log.history("down")] == [("user", "matte lipstick")]

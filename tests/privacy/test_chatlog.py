@@ -60,3 +60,50 @@ def test_forget_user_removes_their_sessions_only(tmp_path):
     assert chat.forget_user("alice-7f3a") == 0
     chat.close()
     assert b"alice" not in db_bytes(tmp_path / "chat.sqlite")
+
+
+def write_transactions(statements: list[str]) -> int:
+    """Committed write transactions in a SQLite trace: BEGIN ... COMMIT, or one autocommit write."""
+    n, explicit = 0, False
+    for sql in (s.strip().upper() for s in statements):
+        if sql.startswith("BEGIN"):
+            explicit = True
+        elif sql.startswith(("COMMIT", "END")):
+            n, explicit = n + 1, False
+        elif sql.startswith("ROLLBACK"):
+            explicit = False
+        elif sql.startswith(("INSERT", "UPDATE", "DELETE")) and not explicit:
+            n += 1
+    return n
+
+
+def test_add_many_stores_a_turn_in_one_transaction(tmp_path):
+    chat = ChatLog(tmp_path / "c.sqlite", max_chars=100)
+    pii = "I'm jane.roe@example.com, call +44 20 7946 0958, card 4111-1111-1111-1111 " + "x" * 40
+    one_by_one = [chat.add("s0", "user", pii, user_id="u1"), chat.add("s0", "assistant", "Here are three.")]
+    trace: list[str] = []
+    chat._conn().set_trace_callback(trace.append)
+    ids = chat.add_many([("s1", "user", pii, "u1", 100.0), ("s1", "assistant", "Here are three.", "u1")])
+    chat._conn().set_trace_callback(None)
+    assert write_transactions(trace) == 1 and sum(s.startswith("INSERT") for s in trace) == 2
+    assert ids[0] > one_by_one[-1] and ids[1] == ids[0] + 1
+    msg, reply = chat.history("s1")
+    old_msg, old_reply = chat.history("s0")
+    assert (msg.id, reply.id) == tuple(ids)
+    assert (msg.text, reply.text) == (old_msg.text, old_reply.text)   # redacted and truncated like add
+    assert msg.text.startswith("I'm [email], call [phone], card [card] x") and msg.text.endswith("x" * 14)
+    assert (msg.role, msg.user_id, msg.ts) == ("user", "u1", 100.0)
+    assert (reply.role, reply.user_id) == ("assistant", "u1") and reply.ts > 100.0
+    chat.close()
+
+
+def test_add_many_is_all_or_nothing(tmp_path):
+    chat = ChatLog(tmp_path / "c.sqlite")
+    assert chat.add_many([]) == []
+    for bad in [("s", "robot", "hi"), ("", "assistant", "hi"), ("s", "assistant", None), ("s", "user", "hi", "")]:
+        with pytest.raises(ValueError):
+            chat.add_many([("s", "user", "hello"), bad])
+    assert chat.count() == 0
+    assert len(chat.add_many([("s", "user", "hello")])) == 1 and chat.count() == 1
+    assert chat.forget_session("s") == 1
+    chat.close()
