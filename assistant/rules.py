@@ -11,10 +11,12 @@ pipeline calls the LLM only when it is low (an unknown brand, an unusual phrasin
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Iterable
+from types import MappingProxyType
+from typing import Iterable, Mapping
 
 from assistant import lexicon
 from assistant.intent import Intent
@@ -348,12 +350,13 @@ _NEG_ZH = re.compile(r"(?:不要|不想要|不含|不带|不加|别要|别买|�
 _ZH_TERMS = {**lexicon.COLORS_ZH, **lexicon.INGREDIENTS_ZH, **lexicon.ATTRIBUTES_ZH}
 _ZH_TERM_RE = re.compile(_alternation(_ZH_TERMS))
 _ZH_SHORT_COLOR_RE = re.compile(f"({_alternation(lexicon.COLORS_ZH_SHORT)})(?:色|的|系)")
+_ZH_FREE_RE = re.compile(f"(?:无|零|0)({_alternation(lexicon.INGREDIENTS_ZH)})(?:添加)?")
 
 
 def _parse_negations_zh(text: str, out: dict, found: set, unknown: list) -> str:
     excludes: list[str] = []
     # 无X / 零X where X is an ingredient -> "x-free"
-    for m in list(re.finditer(f"(?:无|零|0)({_alternation(lexicon.INGREDIENTS_ZH)})(?:添加)?", text)):
+    for m in list(_ZH_FREE_RE.finditer(text)):
         if text[max(0, m.start() - 2):m.start()] == "不要" or text[max(0, m.start() - 1):m.start()] in ("别", "不"):
             continue  # 不要无X is unusual; leave to the LLM ("要无硅油" = wants silicone-free)
         out.setdefault("_must", []).append(f"{lexicon.INGREDIENTS_ZH[m.group(1)]}-free".replace("s-free", "-free"))
@@ -529,14 +532,52 @@ def _canon_en(term: str) -> str:
     return term.lower().strip()
 
 
-def _longest_matches(text: str, table: dict[str, str], plurals: bool = False) -> list[tuple[int, int, str]]:
-    """Non-overlapping longest matches of table keys in text (word-bounded; optional plural s/es)."""
+@functools.lru_cache(maxsize=64)
+def _table_pattern(keys: tuple[str, ...], plurals: bool) -> re.Pattern:
+    """The word-bounded alternation over `keys`, compiled once per key tuple (the lexicon's tables
+    and each catalog's brand table: escaping and joining hundreds of words took ~0.2 ms a table)."""
+    suffix = "(?:s|es)?" if plurals else ""
+    return re.compile(r"(?<![a-z0-9'])(" + _alternation(keys) + r")" + suffix + r"(?![a-z0-9'])", re.I)
+
+
+def _longest_matches(text: str, table: Mapping[str, str], plurals: bool = False,
+                     pattern: re.Pattern | None = None) -> list[tuple[int, int, str]]:
+    """Non-overlapping longest matches of table keys in text (word-bounded; optional plural s/es).
+    `pattern`: `_table_pattern(tuple(table), plurals)` when the caller has it already."""
     if not table:
         return []
-    suffix = "(?:s|es)?" if plurals else ""
-    pattern = re.compile(r"(?<![a-z0-9'])(" + _alternation(table) + r")" + suffix + r"(?![a-z0-9'])", re.I)
+    if pattern is None:
+        pattern = _table_pattern(tuple(table), plurals)
     return [(m.start(), m.end(), table[m.group(1).lower()] if m.group(1).lower() in table else table[m.group(1)])
             for m in pattern.finditer(text)]
+
+
+# Chinese product / attribute / colour words (first table wins), and Chinese brand names
+def _zh_words() -> tuple[dict[str, str], dict[str, str]]:
+    words: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    for table, kind in ((lexicon.PRODUCTS_ZH, "product"), (lexicon.ATTRIBUTES_ZH, "attr"), (lexicon.COLORS_ZH, "color")):
+        for k, v in table.items():
+            words.setdefault(k, v)
+            kinds.setdefault(k, kind)
+    return words, kinds
+
+
+_ZH_WORDS, _ZH_KINDS = _zh_words()
+_ZH_WORD_RE = re.compile(_alternation(_ZH_WORDS))
+_BRANDS_ZH_RE = re.compile(_alternation(lexicon.BRANDS_ZH))
+
+
+@functools.lru_cache(maxsize=16)
+def _brand_matcher(brands: tuple) -> tuple[Mapping[str, str], re.Pattern]:
+    """(lower-case name -> brand, compiled pattern) for the built-in brands plus `brands` (a
+    catalog's brand list; the first spelling of a name wins). Built once per brand tuple; the
+    engine passes the same sorted list on every turn (3 parses a turn)."""
+    table = dict(lexicon.BRANDS)
+    for b in brands:
+        if b and len(b) >= 2:
+            table.setdefault(b.lower(), b)
+    return MappingProxyType(table), _table_pattern(tuple(table), False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -653,16 +694,13 @@ def parse_rules(message: str, brands: Iterable[str] | None = None) -> RuleParse:
         text = _GIFT.sub(lambda m: HOLE * len(m.group()), text)
 
     # brands
-    brand_table = dict(lexicon.BRANDS)
-    for b in brands or ():
-        if b and len(b) >= 2:
-            brand_table.setdefault(b.lower(), b)
-    for start, end, canon in _longest_matches(text, brand_table)[:1]:
+    brand_table, brand_pattern = _brand_matcher(tuple(brands or ()))
+    for start, end, canon in _longest_matches(text, brand_table, pattern=brand_pattern)[:1]:
         out["brand"] = canon
         found.add("brand")
         text = _blank(text, start, end)
     if zh and "brand" not in out:
-        m = re.search(_alternation(lexicon.BRANDS_ZH), text)
+        m = _BRANDS_ZH_RE.search(text)
         if m:
             out["brand"] = lexicon.BRANDS_ZH[m.group()]
             found.add("brand")
@@ -680,17 +718,9 @@ def parse_rules(message: str, brands: Iterable[str] | None = None) -> RuleParse:
     products: list[tuple[int, int, str]] = []
     search_words: list[tuple[int, str]] = []
     if zh:
-        tables = [(lexicon.PRODUCTS_ZH, "product"), (lexicon.ATTRIBUTES_ZH, "attr"), (lexicon.COLORS_ZH, "color")]
-        combined = {}
-        kinds = {}
-        for table, kind in tables:
-            for k, v in table.items():
-                combined.setdefault(k, v)
-                kinds.setdefault(k, kind)
-        pattern = re.compile(_alternation(combined))
-        for m in list(pattern.finditer(text)):
-            word, canon = m.group(), combined[m.group()]
-            if kinds[word] == "product":
+        for m in list(_ZH_WORD_RE.finditer(text)):
+            word, canon = m.group(), _ZH_WORDS[m.group()]
+            if _ZH_KINDS[word] == "product":
                 products.append((m.start(), m.end(), canon))
             elif canon not in must:
                 must.append(canon)

@@ -158,6 +158,34 @@ def test_brands_and_catalog_brands():
     assert parse("兰蔻的精华").brand == "Lancome"
     assert parse("Glossier cloud paint").brand is None
     assert parse_rules("Glossier cloud paint", brands=["Glossier"]).intent.brand == "Glossier"
+    # one name spelled twice in the catalog: the first spelling wins, whatever was parsed before
+    assert parse_rules("glossier balm", brands=["GLOSSIER", "Glossier"]).intent.brand == "GLOSSIER"
+    assert parse_rules("glossier balm", brands=["Glossier", "GLOSSIER"]).intent.brand == "Glossier"
+    assert parse_rules("glossier balm", brands=iter(["Glossier"])).intent.brand == "Glossier"
+    assert parse_rules("glossier balm", brands=["Rouge"]).intent.brand is None
+
+
+def test_patterns_are_compiled_once_per_brand_list(monkeypatch):
+    """parse_rules runs 3 times a chat turn with the catalog's brands: escaping and joining every
+    brand (and the lexicon's tables) on each call cost ~0.7 ms. Only a new brand list builds."""
+    from assistant import rules
+
+    calls = []
+    real = rules._alternation
+    monkeypatch.setattr(rules, "_alternation", lambda words: calls.append(1) or real(words))
+    rules._table_pattern.cache_clear()
+    rules._brand_matcher.cache_clear()
+    catalog = ["Glossier", "Rare Beauty", "Fenty Beauty"] + [f"Brand {i}" for i in range(500)]
+    messages = ["rare beauty matte lipsticks under $20, not pink", "想买兰蔻的无硅油洗发水 200元以内", "more like the second one"]
+    first = [parse_rules(m, brands=catalog) for m in messages] + [parse_rules(m) for m in messages[2:]]
+    assert calls and first[0].intent.brand == "Rare Beauty" and first[1].intent.brand == "Lancome"
+    calls.clear()
+    again = [parse_rules(m, brands=list(catalog)) for m in messages] + [parse_rules(m) for m in messages[2:]]
+    assert calls == []
+    assert [(p.intent, p.confidence, p.found, p.cues, p.unknown) for p in again] == \
+           [(p.intent, p.confidence, p.found, p.cues, p.unknown) for p in first]
+    parse_rules(messages[0], brands=catalog + ["Brand 500"])   # another brand list: built once more
+    assert calls
 
 
 def test_confidence_drops_on_unknown_words():
