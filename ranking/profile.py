@@ -11,6 +11,7 @@ None) and `get(id)` / `products` with `.price`, `.category`, `.brand` (retrieval
 """
 from __future__ import annotations
 
+import functools
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -31,6 +32,10 @@ class ProfileConfig:
     interest_event_half_life: float = 1.0
     # Price bands (quantiles of the catalog's prices) for the price-band affinity.
     price_bands: int = 5
+
+
+# must_have / exclude masks kept per CatalogFeatures (LRU of lower-cased terms; n bytes a mask)
+TERM_MASK_CACHE = 256
 
 
 class CatalogFeatures:
@@ -57,6 +62,15 @@ class CatalogFeatures:
             fn = getattr(p, "search_text", None)
             texts.append((fn() if callable(fn) else f"{getattr(p, 'title', '')} {getattr(p, 'description', '')}").lower())
         self.text = texts
+        # The texts never change after construction (a new catalog gets new features), so each
+        # must_have / exclude term is looked for in every text once, not on every filtered query.
+        self._term_masks = functools.lru_cache(maxsize=TERM_MASK_CACHE)(self._contains)
+
+    def _contains(self, term: str) -> np.ndarray:
+        """Read-only mask: `term` (lower case) is a substring of the item's text."""
+        mask = np.array([term in x for x in self.text], dtype=bool)
+        mask.flags.writeable = False
+        return mask
 
     @property
     def has_fields(self) -> bool:
@@ -84,11 +98,9 @@ class CatalogFeatures:
             ok = np.array([brand.lower() == b.lower() for b in self.brands], dtype=bool)
             mask &= (self.brand >= 0) & ok[np.maximum(self.brand, 0)] if len(ok) else False
         for term in get("must_have") or []:
-            t = term.lower()
-            mask &= np.array([t in x for x in self.text], dtype=bool)
+            mask &= self._term_masks(term.lower())
         for term in get("exclude") or []:
-            t = term.lower()
-            mask &= ~np.array([t in x for x in self.text], dtype=bool)
+            mask &= ~self._term_masks(term.lower())
         return mask
 
 

@@ -7,6 +7,7 @@ bm25s is imported when an index is built, not at module import.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Sequence
@@ -15,6 +16,9 @@ import numpy as np
 
 # Decimals / thousands ("0.5", "1,299") first, then runs of letters and digits ("e55", "3oz", "ölçü").
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)+|[^\W_]+", re.UNICODE)
+
+# Must-have / exclude masks kept per index (LRU of phrase keys; 12,101 documents = 12 KB a mask).
+MASK_CACHE_TERMS = 256
 
 STOPWORDS = frozenset(
     """a an and are as at be by for from has have i in is it its me my of on or our so that the their
@@ -69,6 +73,9 @@ class LexicalIndex:
         self._bm25 = bm25s.BM25(k1=k1, b=b)
         self._bm25.index(corpus, show_progress=False)
         self._vocab: dict[str, int] = self._bm25.vocab_dict
+        # The documents never change after construction (a new catalog version gets a new index),
+        # so a phrase's mask is computed once: filtered queries repeat their terms turn after turn.
+        self._masks = functools.lru_cache(maxsize=MASK_CACHE_TERMS)(self._compute_mask)
 
     def query_terms(self, query: str) -> list[tuple[str, str]]:
         """[(surface form, stem)] of the query, stopwords removed, first occurrence of each stem."""
@@ -95,5 +102,11 @@ class LexicalIndex:
         return key in self.doc_keys[row]
 
     def mask_contains(self, key: str) -> np.ndarray:
-        """Boolean mask over all documents: contains the phrase `key` (from phrase_key())."""
-        return np.fromiter((key in d for d in self.doc_keys), dtype=bool, count=self.n_docs)
+        """Boolean mask over all documents: contains the phrase `key` (from phrase_key()).
+        Cached per key (the last MASK_CACHE_TERMS keys); the caller gets its own copy."""
+        return self._masks(key).copy()
+
+    def _compute_mask(self, key: str) -> np.ndarray:
+        mask = np.fromiter((key in d for d in self.doc_keys), dtype=bool, count=self.n_docs)
+        mask.flags.writeable = False
+        return mask

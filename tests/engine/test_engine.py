@@ -159,3 +159,23 @@ def test_turns_without_a_stored_reply_still_store_the_message(engine, monkeypatc
     with pytest.raises(RuntimeError, match="search is down"):
         engine.chat("matte lipstick", session_id="down")
     assert [(m.role, m.text) for m in engine.chat_log.history("down")] == [("user", "matte lipstick")]
+
+
+def test_term_filters_follow_a_reimported_catalog(engine, tmp_path):
+    """Must-have / exclude masks are cached on the searcher and the recommender: a new catalog
+    version gets new ones, so a product that changed is filtered by its new text."""
+    import json
+
+    flt = {"exclude": ["pink"]}
+    assert "L1" in [h["id"] for h in engine.search("lipstick", k=16, filters=flt)]
+    assert "L1" in [p["id"] for p in engine.recommend("newcomer", k=16, filters=flt)]
+    path = tmp_path / "shop2.jsonl"
+    with path.open("w") as f:
+        for pid, title, brand, cat, price, desc in PRODUCTS:
+            title = "Matte Pink Lipstick" if pid == "L1" else title
+            f.write(json.dumps({"id": pid, "title": title, "brand": brand, "category": cat, "price": price,
+                                "currency": "USD", "description": desc}) + "\n")
+    engine.import_catalog(path, "shop")
+    assert "L1" not in [h["id"] for h in engine.search("lipstick", k=16, filters=flt)]
+    assert "L1" not in [p["id"] for p in engine.recommend("newcomer", k=16, filters=flt)]
+    assert "L1" in [h["id"] for h in engine.search("lipstick", k=16, filters={"must_have": ["pink"]})]

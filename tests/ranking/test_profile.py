@@ -88,3 +88,32 @@ def test_bundle_write_read_prune(tmp_path):
     assert b.item_ids == ["a", "b", "c"] and b.weights == {"pop": 1.0} and b.manifest["note"] == "x"
     np.testing.assert_allclose(b.models["pop"].score([]), model.score([]))
     assert read_bundle(bundle_root(tmp_path, "none")) is None
+
+
+class _CountingList(list):
+    """A list that counts full passes over it."""
+    passes = 0
+
+    def __iter__(self):
+        self.passes += 1
+        return super().__iter__()
+
+
+def test_term_masks_are_computed_once_per_term(features):
+    from ranking.profile import TERM_MASK_CACHE
+
+    features.text = _CountingList(features.text)
+    want = [("shampoo" not in t) for t in list.__iter__(features.text)]
+    first = features.filter_mask({"exclude": ["shampoo"]})
+    assert first.tolist() == want and features.text.passes == 1
+    first[:] = False                                            # the caller's array is its own
+    assert features.filter_mask({"exclude": ["SHAMPOO"]}).tolist() == want   # same term, lower-cased
+    assert features.filter_mask({"must_have": ["Shampoo"]}).tolist() == [not w for w in want]
+    assert features.text.passes == 1
+    both = features.filter_mask({"must_have": ["matte", "lipstick"], "exclude": ["dry"], "max_price": 20})
+    assert both.tolist() == [True, False, False, False, False, False] and features.text.passes == 4
+    for i in range(TERM_MASK_CACHE):                            # bounded: the oldest term is evicted
+        features.filter_mask({"exclude": [f"term {i}"]})
+    passes = features.text.passes
+    features.filter_mask({"exclude": ["shampoo"]})
+    assert features.text.passes == passes + 1

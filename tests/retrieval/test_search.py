@@ -200,3 +200,34 @@ def test_embedder_mismatch_refused(loaded):
     registry, catalog, _ = loaded
     with pytest.raises(ValueError, match="rebuild synth"):
         HybridSearcher(catalog, HashingEmbedder(dim=32), registry.collection(catalog))
+
+
+class _CountingList(list):
+    """A list that counts full passes over it."""
+    passes = 0
+
+    def __iter__(self):
+        self.passes += 1
+        return super().__iter__()
+
+
+def test_phrase_masks_are_computed_once_per_key():
+    pytest.importorskip("bm25s")
+    from retrieval.lexical import MASK_CACHE_TERMS, LexicalIndex, phrase_key
+
+    index = LexicalIndex(["Red matte lipstick", "Pink gloss", "Matte pink lipsticks", "Shampoo, pink-free"])
+    docs = list(index.doc_keys)
+    index.doc_keys = _CountingList(docs)
+    key = phrase_key("Pinks")
+    first = index.mask_contains(key)
+    assert first.tolist() == [False, True, True, True] and index.doc_keys.passes == 1
+    first[:] = False                                             # the caller's array is its own
+    assert index.mask_contains(key).tolist() == [False, True, True, True] and index.doc_keys.passes == 1
+    assert index.mask_contains(key).flags.writeable
+    for term in ("matte lipstick", "lipsticks", "pink gloss", "red", "nope", "free"):
+        assert index.mask_contains(phrase_key(term)).tolist() == [phrase_key(term) in d for d in docs]
+    for i in range(MASK_CACHE_TERMS):                            # bounded: the oldest key is evicted
+        index.mask_contains(f" t{i} ")
+    passes = index.doc_keys.passes
+    index.mask_contains(key)
+    assert index.doc_keys.passes == passes + 1
