@@ -531,7 +531,9 @@ class CatalogRegistry:
         except OSError:
             raise corrupt("products.jsonl is missing or unreadable") from None
         products = []
-        for lineno, line in enumerate(text.splitlines(), start=1):
+        # split on "\n" only: JSON leaves U+0085, U+2028 and U+2029 raw inside strings, and
+        # str.splitlines() would cut a product there
+        for lineno, line in enumerate(text.split("\n"), start=1):
             if not line:
                 continue
             try:

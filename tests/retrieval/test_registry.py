@@ -222,3 +222,14 @@ def test_persistence_across_process_restart(tmp_path):
     first = json.loads(run("search", "--catalog", "mini", "--query", "shampoo", "--k", "2", "--json"))
     second = json.loads(run("search", "--catalog", "mini", "--query", "shampoo", "--k", "2", "--json"))
     assert first == second and first[0]["id"] == "i2"
+
+
+def test_line_separators_inside_product_text_load_back(registry):
+    """products.jsonl is one product per "\n": U+0085 / U+2028 / U+2029 stay raw inside JSON strings
+    and must not split a product (found by tests/property/test_importer_props.py: id "0\x850")."""
+    from retrieval.catalog import Product
+
+    products = [Product(id="0\x850", title="[]"), Product(id="b", title="line\u2028sep\u2029para \x85 next")]
+    registry.import_products("seps", products)
+    catalog = registry.load("seps")
+    assert catalog.ids == ["0\x850", "b"] and catalog.products[1].title == products[1].title
