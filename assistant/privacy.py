@@ -381,7 +381,7 @@ class ChatLog(DurableSQLite):
             raise ValueError(f"Expected user_id to be a non-empty string or None, got {user_id!r}")
         if text is None:
             raise ValueError("Expected text to be a string, got None")
-        clean = redact(_clean_text(text)[: self.max_chars])
+        clean = redact(_clean_text(text))[: self.max_chars]   # redact first: a cut must not expose half a number
         return (_clean_text(session_id), None if user_id is None else _clean_text(user_id), role, clean,
                 float(time.time() if ts is None else ts))
 

@@ -548,8 +548,26 @@ def _longest_matches(text: str, table: Mapping[str, str], plurals: bool = False,
         return []
     if pattern is None:
         pattern = _table_pattern(tuple(table), plurals)
-    return [(m.start(), m.end(), table[m.group(1).lower()] if m.group(1).lower() in table else table[m.group(1)])
-            for m in pattern.finditer(text)]
+    out = []
+    for m in pattern.finditer(text):
+        canon = _lookup(table, m.group(1))
+        if canon is not None:
+            out.append((m.start(), m.end(), canon))
+    return out
+
+
+def _lookup(table: Mapping[str, str], found: str) -> str | None:
+    """The table value for a case-insensitive regex match. re.I folds some characters that
+    str.lower() keeps apart (micro sign vs Greek mu, long s vs s): fall back to casefold, and give
+    None (no match) rather than a KeyError when even that finds nothing."""
+    for key in (found.lower(), found):
+        if key in table:
+            return table[key]
+    folded = found.casefold()
+    for key, value in table.items():
+        if key.casefold() == folded:
+            return value
+    return None
 
 
 # Chinese product / attribute / colour words (first table wins), and Chinese brand names

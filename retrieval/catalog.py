@@ -374,7 +374,8 @@ def _iter_records(path: Path, fmt: str, errors: list[RowError]) -> tuple[list[st
 
     if fmt == "jsonl":
         records = []
-        for lineno, line in enumerate(text.splitlines(), start=1):
+        # split on \n only: str.splitlines() also breaks on U+0085/U+2028/U+2029, valid inside JSON strings
+        for lineno, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
             try:

@@ -44,7 +44,7 @@ def _read_messages(path: Path) -> list[dict]:
     except OSError as exc:
         raise CLIError(f"cannot read {path}: {exc.strerror or exc}") from None
     rows = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(text.split("\n"), start=1):   # JSONL: \n only (U+2028 may sit in a string)
         if not line.strip():
             continue
         try:

@@ -96,7 +96,7 @@ def _read_queries(path: Path, defaults: dict) -> tuple[list, list[str], list[dic
     except OSError as exc:
         raise CLIError(f"cannot read {path}: {exc.strerror or exc}") from None
     qids, queries, filters = [], [], []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(text.split("\n"), start=1):   # JSONL: \n only (U+2028 may sit in a string)
         if not line.strip():
             continue
         try:

@@ -204,3 +204,15 @@ def test_chinese_numerals():
 def test_empty_and_odd_input_never_raises():
     for message in ("", "   ", "???", "$$$", "0", "🙂", "a" * 3000, "不要", "not", "under"):
         parse_rules(message)
+
+
+@pytest.mark.parametrize("brand, message", [
+    ("0\u00b5", "something from 0\u03bc please"),      # micro sign brand, Greek mu in the text
+    ("\u00b5Skin", "\u03bcskin serum"),
+    ("Glo\u017f", "glos lipstick"),                   # long s folds to s under re.I
+])
+def test_brands_that_only_match_case_insensitively_do_not_crash(brand, message):
+    # re.I equates characters that str.lower() keeps apart; a match must map back to the brand
+    # (or be ignored), never raise KeyError
+    parsed = parse_rules(message, brands=[brand])
+    assert parsed.intent.brand in (None, brand)

@@ -107,3 +107,14 @@ def test_add_many_is_all_or_nothing(tmp_path):
     assert len(chat.add_many([("s", "user", "hello")])) == 1 and chat.count() == 1
     assert chat.forget_session("s") == 1
     chat.close()
+
+
+def test_a_number_cut_by_the_length_limit_is_still_redacted(tmp_path):
+    # the card number straddles max_chars: redaction must see the whole number before the cut
+    chat = ChatLog(tmp_path / "c.sqlite", max_chars=30)
+    chat.add("s", "user", "x" * 20 + " 4111 1111 1111 1111 thanks")
+    [msg] = chat.history("s")
+    assert len(msg.text) <= 30
+    assert "4111" not in msg.text and "1111" not in msg.text, msg.text
+    chat.close()
+    assert b"4111" not in db_bytes(tmp_path / "c.sqlite")

@@ -266,3 +266,14 @@ def test_adidas_slice(tmp_path):
         "FJ5089", "Beach Shorts", 40.0, "USD", "Clothing", 4.5)
     assert p.attributes["color"] == "Black" and p.attributes["gender"] == "Women"
     assert report.columns["id"] == "sku" and report.columns["price"] == "selling_price"
+
+
+def test_jsonl_line_separators_inside_strings_and_crlf(tmp_path):
+    # U+2028 / U+0085 are legal inside JSON strings (json.dumps(ensure_ascii=False) leaves them raw);
+    # only "\n" ends a JSONL record. Windows line ends are fine too.
+    rows = [{"id": "a\u2028b", "title": "Line\u2028separator tote"}, {"id": "c", "title": "Next\x85line mug"}]
+    path = tmp_path / "c.jsonl"
+    path.write_bytes("\r\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode("utf-8"))
+    products, report = read_catalog(path)
+    assert [p.id for p in products] == ["a\u2028b", "c"], report
+    assert products[0].title.startswith("Line") and products[1].title.endswith("mug")
