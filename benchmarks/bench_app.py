@@ -486,9 +486,9 @@ def step_load(args) -> None:
         item_ids = sorted({p["id"] for q in queries[:40] for p in c.predict(q, 10, None, api_name="/search")})
         c.predict(users[0], None, 5, api_name="/recommend")
         c.predict("a gentle cleanser", users[0], "warmup", api_name="/chat")
-        for transport in ("gradio_client", "http"):
+        for transport in args.transports:
             for n in args.clients:
-                key = str(n) if transport == "gradio_client" else f"{n}/http"
+                key = str(n) if transport == "gradio_client" else f"{n}/{transport}"
                 out["runs"][key] = r = load_run(server, n, args.requests, users[:n], queries, messages, item_ids,
                                                 f"{run}-{transport}", transport)
                 say(f"N={n} {transport}: {r['throughput_rps']} req/s, p50 {r['latency']['p50']} ms, "
@@ -532,16 +532,27 @@ class HttpCaller:
 
     ARITY = {"search": 4, "recommend": 4, "event": 6, "chat": 4}
 
-    def __init__(self, url: str):
+    QUEUED = {"chat"}   # the endpoints behind Gradio's queue (assistant/ui.py); the rest answer /run/NAME
+
+    def __init__(self, url: str, direct: bool = False):
         import httpx
 
         self.url = url.rstrip("/")
         self.http = httpx.Client(timeout=120)
+        self.direct = direct   # True: one POST /gradio_api/run/NAME for the endpoints without a queue
+        # and a stable session_hash per client (as gradio_client sends): without one, Gradio builds a
+        # new SessionState (the config of all 88 blocks of the UI) for every call, ~10 ms
+        self.session = {"session_hash": uuid.uuid4().hex[:12]} if direct else {}
 
     def predict(self, *args, api_name: str):
         name = api_name.strip("/")
         data = list(args) + [None] * (self.ARITY[name] - len(args))
-        r = self.http.post(f"{self.url}/gradio_api/call/{name}", json={"data": data})
+        if self.direct and name not in self.QUEUED:
+            r = self.http.post(f"{self.url}/gradio_api/run/{name}", json={"data": data, **self.session})
+            if r.status_code != 200:
+                raise RuntimeError(f"HTTP {r.status_code}: {r.text[:200]}")
+            return r.json()["data"][0]
+        r = self.http.post(f"{self.url}/gradio_api/call/{name}", json={"data": data, **self.session})
         r.raise_for_status()
         event_id = r.json()["event_id"]
         kind = None
@@ -564,7 +575,8 @@ def load_run(server, n, n_requests, users, queries, messages, item_ids, run, tra
     clients = [None] * n
 
     def connect(i):
-        clients[i] = client(server.url) if transport == "gradio_client" else HttpCaller(server.url)
+        clients[i] = client(server.url) if transport == "gradio_client" else \
+            HttpCaller(server.url, direct=(transport == "http-run"))
 
     threads = [threading.Thread(target=connect, args=(i,)) for i in range(n)]
     for t in threads:
@@ -903,6 +915,11 @@ def main(argv=None) -> int:
     p.add_argument("--event-rounds", type=int, default=5, help="events: rounds over the 10 shoppers")
     p.add_argument("--clients", type=int, nargs="+", default=list(LOAD_NS))
     p.add_argument("--requests", type=int, default=20, help="load: requests per client")
+    p.add_argument("--transports", nargs="+", default=["gradio_client", "http", "http-run"],
+                   choices=["gradio_client", "http", "http-run"],
+                   help="load: gradio_client; http = POST /call/NAME + event stream for every endpoint; "
+                        "http-run = one POST /run/NAME for the endpoints without a queue, /call for chat, "
+                        "with a session_hash per client")
     p.add_argument("--turns", type=int, default=4, help="memory: chat turns per LLM option")
     p.add_argument("--settle", type=float, default=30.0, help="memory: seconds between app start and first chat")
     p.add_argument("--models", nargs="+", choices=list(LLM_MODELS), help="interference: llama.cpp models")

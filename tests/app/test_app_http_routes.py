@@ -21,8 +21,9 @@ def http(live_app):
         yield c
 
 
-def run(http, name, data):
-    return http.post(f"/gradio_api/run/{name}", json={"data": data})
+def run(http, name, data, session_hash=None):
+    body = {"data": data} | ({"session_hash": session_hash} if session_hash else {})
+    return http.post(f"/gradio_api/run/{name}", json=body)
 
 
 def call(http, name, data):
@@ -58,7 +59,9 @@ def test_event_then_recommend_in_one_post_each(http, live_app):
     assert ack["ok"] and not ack["duplicate"] and ack["item_id"] == item
     again = run(http, "event", [user, item, "cart", f"{user}-e1", None, None]).json()["data"][0]
     assert again["duplicate"] is True
-    recs = run(http, "recommend", [user, None, 5, None]).json()["data"][0]
+    # a client that sends a stable session_hash (docs/APP.md) gets the same answers
+    recs = run(http, "recommend", [user, None, 5, None], session_hash=f"client-{user}").json()["data"][0]
+    assert run(http, "recommend", [user, None, 5, None]).json()["data"][0] == recs
     assert recs and {p["id"] for p in recs} <= live_app.product_ids
     assert any("cart" in p["why"] for p in recs), [p["why"] for p in recs]
 
