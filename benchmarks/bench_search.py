@@ -6,6 +6,7 @@ benchmarks/README.md between the bench_search markers):
     import   catalog import from scratch (empty embedding cache), unchanged re-import, and a
              re-import after `catalog drop` (embedding cache warm, Chroma index rebuilt) -- via the CLI
     latency  single-query search latency, warm, embedding included (distinct queries: no query cache)
+    server   the same searches against the embedded store and a `chroma run` server (HttpClient)
     batch    batch throughput: HybridSearcher.search_batch and the CLI `search --queries` command
     recall   ANN recall@10 of Chroma vs exact numpy search, for several HNSW settings
     fusion   dense-only vs BM25-only vs convex / RRF fusion, NDCG@10 on three labelled query sets
@@ -187,6 +188,81 @@ def step_latency(args) -> None:
         "filter": "must_have=['cream'], exclude=['hand']: masks over all 12k products, exact scoring of the subset",
         "command": f"{LOCK} {SCRIPT} latency",
     })
+
+
+def _start_chroma_server(path: Path) -> tuple[subprocess.Popen, str]:
+    """`chroma run` on 127.0.0.1 (free port, `path`), waited for until its heartbeat answers."""
+    import socket
+
+    from retrieval.store import make_chroma_client
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    exe = Path(sys.executable).with_name("chroma")
+    log = open(path.with_suffix(".log"), "ab")
+    proc = subprocess.Popen([str(exe), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            make_chroma_client(url=url).heartbeat()
+            return proc, url
+        except Exception:  # noqa: BLE001 - not up yet
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError(f"chroma run did not start: see {path.with_suffix('.log')}")
+            time.sleep(0.2)
+
+
+def step_server(args) -> None:
+    """The same searches against the embedded store and a `chroma run` server on loopback (HttpClient)."""
+    from retrieval.catalogs import CatalogRegistry, ensure_demo_catalog
+    from retrieval.embedder import make_embedder
+    from retrieval.store import make_chroma_client
+
+    _, embedded = demo_searcher()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-chroma-server-"))
+    proc, url = _start_chroma_server(tmp / "data")
+    try:
+        embedder = make_embedder("minilm", HOME / "cache", threads=2)   # warm cache: nothing re-embedded
+        reg = CatalogRegistry(tmp / "catalogs", make_chroma_client(url=url), embedder)
+        t = time.perf_counter()
+        ensure_demo_catalog(reg, REPO / "data", progress=lambda m: None)
+        import_s = time.perf_counter() - t
+        server = reg.searcher("beauty")
+        queries = title_queries(args.n_latency, seed=5)
+        vectors = embedded.embedder.embed_queries(queries)
+        out = {"n_queries": len(queries), "k": 10, "server_import_s": round(import_s, 1), "url": "127.0.0.1 (loopback)"}
+        for name, searcher in (("embedded", embedded), ("server", server)):
+            for q in title_queries(30, seed=1):
+                searcher.search(q, k=10)
+            given, total = [], []
+            for q, v in zip(queries, vectors):
+                t = time.perf_counter()
+                searcher.search(q, k=10, query_vector=v)
+                given.append(time.perf_counter() - t)
+            for q in title_queries(args.n_latency, seed=6):
+                t = time.perf_counter()
+                searcher.search(q, k=10)
+                total.append(time.perf_counter() - t)
+            out[name] = {"given_vector_p50_ms": pct(given, 50), "given_vector_p99_ms": pct(given, 99),
+                         "total_p50_ms": pct(total, 50), "total_p99_ms": pct(total, 99)}
+        overlap = []
+        for q, v in zip(queries[:100], vectors[:100]):
+            a = [h.id for h in embedded.search(q, k=10, query_vector=v)]
+            b = [h.id for h in server.search(q, k=10, query_vector=v)]
+            overlap.append(len(set(a) & set(b)) / max(1, len(a)))
+        out["top10_overlap_embedded_vs_server"] = float(np.mean(overlap))
+        out["command"] = f"{LOCK} {SCRIPT} server"
+        save("server", out)
+        print(json.dumps(out, indent=1))
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def step_batch(args) -> None:
@@ -466,6 +542,23 @@ def step_report(args) -> None:
             f"| with filters ({x['filter']}) | {x['filtered_p50_ms']:.1f} ms | {x['filtered_p99_ms']:.1f} ms |",
             "", f"Target p50 <= 30 ms: {'met' if x['p50_ms'] <= 30 else 'NOT met'}.", "",
         ]
+    if "server" in r:
+        x = r["server"]
+        e, sv = x["embedded"], x["server"]
+        lines += [
+            f"### The same searches against a Chroma server (`chroma run` on loopback, `HttpClient`; {x['n_queries']} distinct queries)",
+            f"Command: `{x['command']}` ({when(x)})", "",
+            "| store | search given the vector p50 / p99 | search incl. embedding p50 / p99 |", "|---|---|---|",
+            f"| embedded (`PersistentClient`) | {e['given_vector_p50_ms']:.1f} / {e['given_vector_p99_ms']:.1f} ms "
+            f"| {e['total_p50_ms']:.1f} / {e['total_p99_ms']:.1f} ms |",
+            f"| server (`SHOPASSIST_CHROMA_URL=http://127.0.0.1:PORT`) | {sv['given_vector_p50_ms']:.1f} / {sv['given_vector_p99_ms']:.1f} ms "
+            f"| {sv['total_p50_ms']:.1f} / {sv['total_p99_ms']:.1f} ms |", "",
+            f"Importing the demo catalog into the fresh server took {x['server_import_s']} s (vectors from the "
+            f"embedding cache: nothing re-embedded). Top-10 overlap between the two stores over 100 queries: "
+            f"{x['top10_overlap_embedded_vs_server']:.3f} (separately built HNSW graphs; the 100 candidates are "
+            "rescored exactly either way). The server answers over loopback on the same 2 cores; across a network "
+            "add one round trip per search.", "",
+        ]
     if "batch" in r:
         x = r["batch"]
         lines += [
@@ -522,7 +615,7 @@ def step_report(args) -> None:
     print(f"wrote {README}")
 
 
-STEPS = {"import": step_import, "latency": step_latency, "batch": step_batch, "recall": step_recall,
+STEPS = {"import": step_import, "latency": step_latency, "server": step_server, "batch": step_batch, "recall": step_recall,
          "fusion": step_fusion, "report": step_report}
 
 
