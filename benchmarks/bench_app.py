@@ -460,8 +460,6 @@ def client(url):
 
 # ------------------------------------------------------------------------------------------ load
 def step_load(args) -> None:
-    from assistant.settings import Settings  # noqa: F401  (cheap; keeps the import path warm)
-
     rows = load_messages()
     queries = [r["expected"].get("search_text") or r["message"] for r in rows if "session" not in r]
     queries = [q for q in queries if q]
@@ -532,27 +530,16 @@ class HttpCaller:
 
     ARITY = {"search": 4, "recommend": 4, "event": 6, "chat": 4}
 
-    QUEUED = {"chat"}   # the endpoints behind Gradio's queue (assistant/ui.py); the rest answer /run/NAME
-
-    def __init__(self, url: str, direct: bool = False):
+    def __init__(self, url: str):
         import httpx
 
         self.url = url.rstrip("/")
         self.http = httpx.Client(timeout=120)
-        self.direct = direct   # True: one POST /gradio_api/run/NAME for the endpoints without a queue
-        # and a stable session_hash per client (as gradio_client sends): without one, Gradio builds a
-        # new SessionState (the config of all 88 blocks of the UI) for every call, ~10 ms
-        self.session = {"session_hash": uuid.uuid4().hex[:12]} if direct else {}
 
     def predict(self, *args, api_name: str):
         name = api_name.strip("/")
         data = list(args) + [None] * (self.ARITY[name] - len(args))
-        if self.direct and name not in self.QUEUED:
-            r = self.http.post(f"{self.url}/gradio_api/run/{name}", json={"data": data, **self.session})
-            if r.status_code != 200:
-                raise RuntimeError(f"HTTP {r.status_code}: {r.text[:200]}")
-            return r.json()["data"][0]
-        r = self.http.post(f"{self.url}/gradio_api/call/{name}", json={"data": data, **self.session})
+        r = self.http.post(f"{self.url}/gradio_api/call/{name}", json={"data": data})
         r.raise_for_status()
         event_id = r.json()["event_id"]
         kind = None
@@ -571,12 +558,28 @@ class HttpCaller:
         self.http.close()
 
 
+class ProductClient:
+    """assistant.client.ShopAssistClient (one POST /run/NAME, /call for chat, a session_hash per
+    client) behind the benchmark's `predict(*args, api_name=...)` interface."""
+
+    def __init__(self, url: str):
+        from assistant.client import ShopAssistClient
+
+        self.client = ShopAssistClient(url)
+
+    def predict(self, *args, api_name: str):
+        return getattr(self.client, api_name.strip("/"))(*args)
+
+    def close(self):
+        self.client.close()
+
+
 def load_run(server, n, n_requests, users, queries, messages, item_ids, run, transport="gradio_client") -> dict:
     clients = [None] * n
 
     def connect(i):
         clients[i] = client(server.url) if transport == "gradio_client" else \
-            HttpCaller(server.url, direct=(transport == "http-run"))
+            ProductClient(server.url) if transport == "http-run" else HttpCaller(server.url)
 
     threads = [threading.Thread(target=connect, args=(i,)) for i in range(n)]
     for t in threads:
@@ -918,8 +921,8 @@ def main(argv=None) -> int:
     p.add_argument("--transports", nargs="+", default=["gradio_client", "http", "http-run"],
                    choices=["gradio_client", "http", "http-run"],
                    help="load: gradio_client; http = POST /call/NAME + event stream for every endpoint; "
-                        "http-run = one POST /run/NAME for the endpoints without a queue, /call for chat, "
-                        "with a session_hash per client")
+                        "http-run = assistant.client.ShopAssistClient: one POST /run/NAME for the endpoints "
+                        "without a queue, /call for chat, a session_hash per client")
     p.add_argument("--turns", type=int, default=4, help="memory: chat turns per LLM option")
     p.add_argument("--settle", type=float, default=30.0, help="memory: seconds between app start and first chat")
     p.add_argument("--models", nargs="+", choices=list(LLM_MODELS), help="interference: llama.cpp models")
