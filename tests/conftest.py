@@ -37,3 +37,18 @@ def pytest_report_header(config):
     where = f"the server at {url} (SHOPASSIST_TEST_CHROMA_URL, e.g. started by .ci/run)" if url \
         else "a `chroma run` started by the tests/server fixture"
     return f"shopassist: Chroma server tests use {where}"
+
+
+def write_transactions(statements: list[str]) -> int:
+    """Committed write transactions in a SQLite trace: BEGIN ... COMMIT, or one autocommit write."""
+    n, explicit = 0, False
+    for sql in (s.strip().upper() for s in statements):
+        if sql.startswith("BEGIN"):
+            explicit = True
+        elif sql.startswith(("COMMIT", "END")):
+            n, explicit = n + 1, False
+        elif sql.startswith("ROLLBACK"):
+            explicit = False
+        elif sql.startswith(("INSERT", "UPDATE", "DELETE")) and not explicit:
+            n += 1
+    return n

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.errors import UserError
+from tests.conftest import write_transactions
 from tests.engine.conftest import PRODUCTS
 
 IDS = {p[0] for p in PRODUCTS}
@@ -117,21 +118,6 @@ def test_reasons_cite_history_only_when_it_supports_the_product(engine):
             assert max(comps.get(k, 0) for k in ("itemknn", "als", "content", "sasrec")) >= 0.4
 
 
-def _write_transactions(statements: list[str]) -> int:
-    """Committed write transactions in a SQLite trace: BEGIN ... COMMIT, or one autocommit write."""
-    n, explicit = 0, False
-    for sql in (s.strip().upper() for s in statements):
-        if sql.startswith("BEGIN"):
-            explicit = True
-        elif sql.startswith(("COMMIT", "END")):
-            n, explicit = n + 1, False
-        elif sql.startswith("ROLLBACK"):
-            explicit = False
-        elif sql.startswith(("INSERT", "UPDATE", "DELETE")) and not explicit:
-            n += 1
-    return n
-
-
 def test_a_chat_turn_commits_the_chat_log_once(engine):
     trace: list[str] = []
     engine.chat_log._conn().set_trace_callback(trace.append)   # this thread's connection: chat() runs here
@@ -139,7 +125,7 @@ def test_a_chat_turn_commits_the_chat_log_once(engine):
         for message in ("matte lipstick", "is the second one waterproof?"):   # search, then a question
             trace.clear()
             engine.chat(message, user_id="tx", session_id="tx")
-            assert _write_transactions(trace) == 1, (message, trace)
+            assert write_transactions(trace) == 1, (message, trace)
     finally:
         engine.chat_log._conn().set_trace_callback(None)
     roles = [(m.role, m.user_id) for m in engine.chat_log.history("tx")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.privacy import ChatLog
+from tests.conftest import write_transactions
 
 
 def db_bytes(path) -> bytes:
@@ -60,21 +61,6 @@ def test_forget_user_removes_their_sessions_only(tmp_path):
     assert chat.forget_user("alice-7f3a") == 0
     chat.close()
     assert b"alice" not in db_bytes(tmp_path / "chat.sqlite")
-
-
-def write_transactions(statements: list[str]) -> int:
-    """Committed write transactions in a SQLite trace: BEGIN ... COMMIT, or one autocommit write."""
-    n, explicit = 0, False
-    for sql in (s.strip().upper() for s in statements):
-        if sql.startswith("BEGIN"):
-            explicit = True
-        elif sql.startswith(("COMMIT", "END")):
-            n, explicit = n + 1, False
-        elif sql.startswith("ROLLBACK"):
-            explicit = False
-        elif sql.startswith(("INSERT", "UPDATE", "DELETE")) and not explicit:
-            n += 1
-    return n
 
 
 def test_add_many_stores_a_turn_in_one_transaction(tmp_path):
