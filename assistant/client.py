@@ -4,8 +4,14 @@ gradio_client works (docs/APP.md) but polls its message queue every 50 ms, which
 every call (benchmarks/README.md, finding 9). This client speaks Gradio's plain routes directly over
 one keep-alive connection: `/search`, `/recommend` and `/event` are a single
 `POST /gradio_api/run/NAME`; `/chat` goes through the queue (`/gradio_api/call/chat` and its event
-stream), as the server requires. It sends one `session_hash` per client, so the server does not
-rebuild its session state on every call.
+stream), as the server requires.
+
+Session hashes: without one, Gradio builds (~9 ms) and keeps (~150 KB, up to the app's session
+capacity) a new session state for every call. The direct calls all share the client's hash (they
+carry no state). A queued call's result is delivered on its session's event stream, and Gradio
+hands a session's messages to whichever stream reads first, so two chats running at once must not
+share a hash: each chat borrows one from a small pool (as many as ever ran at once) and returns it.
+A client is safe to share between threads.
 
     from assistant.client import ShopAssistClient
 
@@ -21,6 +27,7 @@ cannot be reached raises `ShopAssistError` naming the URL.
 from __future__ import annotations
 
 import json
+import queue
 import uuid
 from typing import Any
 
@@ -38,6 +45,7 @@ class ShopAssistClient:
             raise ValueError(f"Expected url to start with http:// or https://, got {url!r}")
         self.url = url.rstrip("/")
         self.session_hash = session_hash or uuid.uuid4().hex[:12]
+        self._queued_hashes: queue.SimpleQueue[str] = queue.SimpleQueue()   # free hashes for queued calls
         self._http = httpx.Client(base_url=self.url, timeout=timeout)
 
     # ------------------------------------------------------------------ the four endpoints
@@ -62,27 +70,34 @@ class ShopAssistClient:
         return self._call_queued("chat", [message, user_id, session_id, catalog])
 
     # ------------------------------------------------------------------ transport
-    def _body(self, data: list) -> dict:
-        return {"data": data, "session_hash": self.session_hash}
-
-    def _post(self, path: str, data: list):
+    def _post(self, path: str, data: list, session_hash: str):
         import httpx
 
         try:
-            return self._http.post(path, json=self._body(data))
+            return self._http.post(path, json={"data": data, "session_hash": session_hash})
         except httpx.HTTPError as exc:
             raise ShopAssistError(f"cannot reach ShopAssist at {self.url}: {exc}") from None
 
     def _run(self, name: str, data: list) -> Any:
-        r = self._post(f"/gradio_api/run/{name}", data)
+        r = self._post(f"/gradio_api/run/{name}", data, self.session_hash)
         if r.status_code == 200:
             return r.json()["data"][0]
         raise ShopAssistError(_error_message(r.text, f"/{name} failed with HTTP {r.status_code}"))
 
     def _call_queued(self, name: str, data: list) -> Any:
+        try:
+            session_hash = self._queued_hashes.get_nowait()
+        except queue.Empty:
+            session_hash = f"{self.session_hash}-q{uuid.uuid4().hex[:6]}"
+        result = self._stream_result(name, data, session_hash)
+        # only a stream read to its result is surely drained; after a failure the hash is dropped
+        self._queued_hashes.put(session_hash)
+        return result
+
+    def _stream_result(self, name: str, data: list, session_hash: str) -> Any:
         import httpx
 
-        r = self._post(f"/gradio_api/call/{name}", data)
+        r = self._post(f"/gradio_api/call/{name}", data, session_hash)
         if r.status_code != 200:
             raise ShopAssistError(_error_message(r.text, f"/{name} failed with HTTP {r.status_code}"))
         event_id = r.json()["event_id"]

@@ -27,6 +27,10 @@ FAST_CONCURRENCY = 16       # recommend / search / event / card clicks: millisec
 LAB_CONCURRENCY = 2         # merchant lab: runs the pipeline twice
 IMPORT_CONCURRENCY = 1      # catalog import: embeds a whole catalog
 QUEUE_MAX_SIZE = 256        # beyond this, new requests are refused with "queue is full"
+# Gradio keeps a session state (~150 KB: the config of every block of this UI) per session hash,
+# and an API call without a hash gets a new one; Gradio's default keeps 10,000 (~1.5 GB). The
+# oldest-used sessions beyond this are dropped (a browser tab in use is touched on every event).
+SESSION_CAPACITY = 2000
 
 
 @contextlib.contextmanager
@@ -298,6 +302,7 @@ def _progress_adapter(progress):
 def launch(demo, host: str = "127.0.0.1", port: int = 7860, **kwargs):
     """Launch with the project's defaults (local only, no analytics, errors shown as messages)."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-    options = dict(server_name=host, server_port=port, show_error=True, footer_links=["api"])
+    options = dict(server_name=host, server_port=port, show_error=True, footer_links=["api"],
+                   state_session_capacity=SESSION_CAPACITY)
     options.update(kwargs)
     return demo.launch(**options)

@@ -90,6 +90,7 @@ class LiveApp:
     engine: object
     catalog: str
     product_ids: set
+    demo: object = None          # the launched gr.Blocks
 
 
 @pytest.fixture(scope="session")
@@ -117,7 +118,7 @@ def live_app(real_engine):
     port = free_port()
     launch(demo, host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True)
     try:
-        yield LiveApp(f"http://127.0.0.1:{port}/", real_engine, CATALOG, {p["id"] for p in MINI_PRODUCTS})
+        yield LiveApp(f"http://127.0.0.1:{port}/", real_engine, CATALOG, {p["id"] for p in MINI_PRODUCTS}, demo)
     finally:
         demo.close()
 

@@ -63,3 +63,28 @@ def test_error_payloads():
     assert _error_message('"plain message"', "x") == "plain message"
     assert _error_message("<html>boom</html>", "fallback").startswith("fallback: <html>")
     assert _error_message("null", "fallback") == "fallback"
+
+
+def test_concurrent_chats_on_one_client_get_their_own_answers(shop, live_app):
+    # Gradio hands a session's queued messages to whichever stream reads first: chats that run at
+    # the same time must not share a session hash, or one caller could receive another's answer.
+    from concurrent.futures import ThreadPoolExecutor
+
+    asks = [("shampoo for oily hair", "sh-"), ("a gentle cleanser for dry skin", "cl-")] * 6
+
+    def ask(i):
+        message, prefix = asks[i]
+        out = shop.chat(message, user_id=f"conc-{i}", session_id=f"conc-{uuid.uuid4().hex[:6]}")
+        return prefix, out
+
+    with ThreadPoolExecutor(len(asks)) as pool:
+        results = list(pool.map(ask, range(len(asks))))
+    for prefix, out in results:
+        assert out["products"] and out["products"][0]["id"].startswith(prefix), (prefix, out["products"][:2])
+    assert shop._queued_hashes.qsize() <= len(asks)   # hashes are reused, not one per call
+
+
+def test_app_bounds_the_sessions_it_keeps(live_app):
+    from assistant.ui import SESSION_CAPACITY
+
+    assert live_app.demo.state_session_capacity == SESSION_CAPACITY < 10000
