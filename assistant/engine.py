@@ -224,7 +224,9 @@ class Engine:
         def run() -> None:
             try:
                 name = self._name(None)
-                self.searcher(name).candidate_pool("warm up", 10)   # MiniLM, BM25 index, Chroma
+                searcher = self.searcher(name)
+                searcher.candidate_pool("warm up", 10)              # MiniLM, BM25 index, Chroma
+                searcher.filter_index                               # filter arrays: ~100 ms at the first filtered query
                 self.service(name).recommend(None, k=1)             # model bundle
             except Exception as exc:  # noqa: BLE001 - the first request reports it as before
                 log.warning("warm-up of the catalog %r skipped: %s", self.settings.default_catalog, exc)
