@@ -473,12 +473,16 @@ def step_load(args) -> None:
     n_max = max(args.clients)
     users = [f"bench-load-{run}-{i}" for i in range(n_max)]
     out: dict = {"machine": machine(), "command": f"{SCRIPT} load --label {args.label}",
-                 "requests_per_client": args.requests, "mix": LOAD_MIX, "llm": "none",
+                 "requests_per_client": args.requests, "mix": LOAD_MIX, "llm": args.load_llm,
                  "users": "one shopper per client, seeded with the last 20 events of a demo shopper",
                  "runs": {}}
-    server = Server("none", seed_users=users, seed_from=[demo[i % len(demo)] for i in range(n_max)])
+    server = Server(args.load_llm, seed_users=users, seed_from=[demo[i % len(demo)] for i in range(n_max)],
+                    threads=args.threads)
     try:
         out["app_start_s"] = round(server.wait(), 1)
+        if args.load_llm != "none":   # let the background warm-up load the model and run its prompt once
+            say(f"waiting {args.settle:.0f} s for the LLM warm-up")
+            time.sleep(args.settle)
         say(f"app up on {server.url} in {out['app_start_s']} s ({server.status()})")
         c = client(server.url)      # warm-up: one of each endpoint; item ids the shoppers "see"
         item_ids = sorted({p["id"] for q in queries[:40] for p in c.predict(q, 10, None, api_name="/search")})
@@ -589,6 +593,7 @@ def load_run(server, n, n_requests, users, queries, messages, item_ids, run, tra
     plans = [load_plan(i, n_requests, users[i], queries, messages, item_ids, f"{run}-{n}") for i in range(n)]
     lat: dict[str, list[float]] = {k: [] for k in LOAD_MIX}
     errors: list[str] = []
+    sources: dict[str, int] = {}   # chat turns by who parsed them (rules / llm / fallback)
     lock = threading.Lock()
     barrier = threading.Barrier(n + 1)
 
@@ -597,8 +602,12 @@ def load_run(server, n, n_requests, users, queries, messages, item_ids, run, tra
         for kind, a, kw in plans[i]:
             t = time.perf_counter()
             try:
-                clients[i].predict(*a, api_name=f"/{kind}", **kw)
+                res = clients[i].predict(*a, api_name=f"/{kind}", **kw)
                 ok = True
+                if kind == "chat":
+                    src = ((res or {}).get("intent") or {}).get("_source", "n/a") if isinstance(res, dict) else "n/a"
+                    with lock:
+                        sources[src] = sources.get(src, 0) + 1
             except Exception as exc:  # noqa: BLE001 - counted and reported
                 ok = False
                 with lock:
@@ -625,7 +634,7 @@ def load_run(server, n, n_requests, users, queries, messages, item_ids, run, tra
     every = [x for v in lat.values() for x in v]
     return {"clients": n, "transport": transport, "requests": total, "wall_s": round(wall, 2), "throughput_rps": round(total / wall, 2),
             "latency": summary(every), "per_endpoint": {k: summary(v) for k, v in lat.items()},
-            "errors": len(errors), "error_samples": errors[:5]}
+            "errors": len(errors), "error_samples": errors[:5], "chat_sources": sources}
 
 
 # ------------------------------------------------------------------------------------------ memory
@@ -882,7 +891,9 @@ def _report_load(runs, labels) -> list[str]:
         run = runs[label]
         for n, r in run["runs"].items():
             pe = r["per_endpoint"]
-            rows.append([label, f"{r['clients']} ({r.get('transport', 'gradio_client')})", r["requests"], r["throughput_rps"], r["latency"]["p50"], r["latency"]["p99"],
+            llm = run.get("llm", "none")
+            tag = label if llm == "none" else f"{label} (llm {llm}, chat parsed by {r.get('chat_sources')})"
+            rows.append([tag, f"{r['clients']} ({r.get('transport', 'gradio_client')})", r["requests"], r["throughput_rps"], r["latency"]["p50"], r["latency"]["p99"],
                          r["errors"]] + [f"{_fmt(pe[k]['p50'])} / {_fmt(pe[k]['p99'])}" for k in LOAD_MIX])
     header = ["run", "clients", "requests", "req/s", "p50 ms", "p99 ms", "errors"] + \
              [f"/{k} p50/p99" for k in LOAD_MIX]
@@ -918,6 +929,8 @@ def main(argv=None) -> int:
     p.add_argument("--event-rounds", type=int, default=5, help="events: rounds over the 10 shoppers")
     p.add_argument("--clients", type=int, nargs="+", default=list(LOAD_NS))
     p.add_argument("--requests", type=int, default=20, help="load: requests per client")
+    p.add_argument("--load-llm", default="none", choices=["none", *LLM_MODELS],
+                   help="load: the app's LLM (chat turns the rules are unsure of go to it); waits --settle first")
     p.add_argument("--transports", nargs="+", default=["gradio_client", "http", "http-run"],
                    choices=["gradio_client", "http", "http-run"],
                    help="load: gradio_client; http = POST /call/NAME + event stream for every endpoint; "
