@@ -643,6 +643,7 @@ MEMORY_OPTIONS = {
     "qwen-0.5b/llamacpp": ("qwen-0.5b", "llamacpp", 1),
     "qwen-1.5b/llamacpp": ("qwen-1.5b", "llamacpp", 1),
     "qwen-0.5b/transformers-bf16": ("qwen-0.5b", "transformers", 2),
+    "qwen-1.5b/transformers-bf16": ("qwen-1.5b", "transformers", 2),
 }
 
 
@@ -655,7 +656,7 @@ def step_memory(args) -> None:
     turns = unsure[: args.turns]
     out: dict = {"machine": machine(), "command": f"{SCRIPT} memory --label {args.label}", "turns": turns,
                  "options": {}}
-    options = args.options or [o for o in MEMORY_OPTIONS if o != "qwen-0.5b/transformers-bf16" or args.transformers]
+    options = args.options or [o for o in MEMORY_OPTIONS if "transformers" not in o or args.transformers]
     previous = RESULTS / "app_memory.json"    # options measured earlier under this label are kept
     if previous.exists():
         out["options"] = json.loads(previous.read_text())["runs"].get(args.label, {}).get("options", {})
