@@ -404,17 +404,10 @@ class ChatLog(DurableSQLite):
         rows = [self._row(*m) for m in messages]
         if not rows:
             return []
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            ids = [int(conn.execute(
+        with self._transaction() as conn:
+            return [int(conn.execute(
                 "INSERT INTO chat_messages(session_id,user_id,role,text,ts) VALUES (?,?,?,?,?)", row).lastrowid)
                 for row in rows]
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        return ids
 
     def history(self, session_id: str, limit: int = 50) -> list[ChatMessage]:
         """The last `limit` messages of the session, oldest first."""
@@ -434,25 +427,18 @@ class ChatLog(DurableSQLite):
 
     def forget_user(self, user_id: str) -> int:
         """Delete every message of the user, and of every session the user took part in."""
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as conn:
             sessions = [r[0] for r in conn.execute(
                 "SELECT DISTINCT session_id FROM chat_messages WHERE user_id=?", (user_id,))]
             n = conn.execute("DELETE FROM chat_messages WHERE user_id=?", (user_id,)).rowcount
             for session_id in sessions:
                 n += conn.execute("DELETE FROM chat_messages WHERE session_id=?", (session_id,)).rowcount
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._checkpoint()
         return int(n)
 
     def forget_session(self, session_id: str) -> int:
-        conn = self._conn()
-        n = conn.execute("DELETE FROM chat_messages WHERE session_id=?", (session_id,)).rowcount
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        n = self._conn().execute("DELETE FROM chat_messages WHERE session_id=?", (session_id,)).rowcount
+        self._checkpoint()
         return int(n)
 
 

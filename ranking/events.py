@@ -277,9 +277,7 @@ class EventStore(DurableSQLite):
     def add(self, event: Event | dict) -> EventAck:
         """Validate, commit durably, then acknowledge. A repeated event_id -> duplicate=True."""
         event = self.validate(event)
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as conn:
             cur = conn.execute(
                 "INSERT OR IGNORE INTO events(event_id,user_id,item_id,type,ts,value_num,value_txt) "
                 "VALUES (?,?,?,?,?,?,?)",
@@ -290,10 +288,6 @@ class EventStore(DurableSQLite):
             else:
                 seq = conn.execute("SELECT seq FROM events WHERE event_id=?", (event.event_id,)).fetchone()[0]
                 duplicate = True
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         return EventAck(event_id=event.event_id, seq=int(seq), duplicate=duplicate)
 
     def add_many(
@@ -321,11 +315,9 @@ class EventStore(DurableSQLite):
                 result.rejected += 1
                 if len(result.errors) < 20:
                     result.errors.append(f"event #{pos + 1}: {exc}")
-        conn = self._conn()
         for start in range(0, len(valid), chunk_size):
             chunk = valid[start : start + chunk_size]
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with self._transaction() as conn:
                 before = conn.total_changes
                 conn.executemany(
                     "INSERT OR IGNORE INTO events(event_id,user_id,item_id,type,ts,value_num,value_txt) "
@@ -333,10 +325,6 @@ class EventStore(DurableSQLite):
                     [_row(e) for e in chunk],
                 )
                 inserted = conn.total_changes - before
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
             result.inserted += inserted
             result.duplicates += len(chunk) - inserted
             if progress:
@@ -345,15 +333,9 @@ class EventStore(DurableSQLite):
 
     def forget_user(self, user_id: str) -> int:
         """Delete every event of the user (overwritten on disk, WAL checkpointed); returns count."""
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as conn:
             n = conn.execute("DELETE FROM events WHERE user_id=?", (user_id,)).rowcount
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._checkpoint()
         return int(n)
 
     # Reads ---------------------------------------------------------------------------------

@@ -2,9 +2,11 @@
 secure_delete (erased rows are overwritten on disk). Used by the event store and the chat log."""
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Iterator
 
 
 class DurableSQLite:
@@ -30,6 +32,23 @@ class DurableSQLite:
             with self._conn_lock:
                 self._connections.append(conn)
         return conn
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction on this thread's connection: BEGIN IMMEDIATE, COMMIT (one fsync),
+        or ROLLBACK if the block raises."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _checkpoint(self) -> None:
+        """Fold the WAL into the main file and truncate it (erased rows leave no copy in the WAL)."""
+        self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def close(self) -> None:
         with self._conn_lock:
