@@ -120,15 +120,9 @@ def summary(values) -> dict:
 
 
 def machine() -> dict:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "gpu": "none", "python": platform.python_version(),
+    from common import cpu_model
+
+    return {"cpu": cpu_model(), "cores": os.cpu_count(), "gpu": "none", "python": platform.python_version(),
             "platform": platform.platform(), "loadavg_start": [round(x, 2) for x in os.getloadavg()]}
 
 
@@ -825,8 +819,20 @@ def _table(header, rows) -> list[str]:
     return out
 
 
-def _report_stages(runs, labels) -> list[str]:
+def _spec_rows(specs, runs, labels) -> list[list]:
+    """One row per (name, key path): p50 and p99 of each labelled run, then n of the last."""
     rows = []
+    for name, keys in specs:
+        row = [name]
+        for label in labels:
+            s = _get(runs[label], *keys) or {}
+            row += [s.get("p50"), s.get("p99")]
+        row.append(_get(runs[labels[-1]], *keys, "n"))
+        rows.append(row)
+    return rows
+
+
+def _report_stages(runs, labels) -> list[str]:
     specs = [("deterministic parse (rules), 121 msgs x 5", ("parse_rules",)),
              ("chat: parse (rules + dialogue)", ("chat_none_pass1", "parse")),
              ("chat: retrieval (embed + ANN + BM25 + filters)", ("chat_none_pass1", "retrieval")),
@@ -838,13 +844,7 @@ def _report_stages(runs, labels) -> list[str]:
              ("lab: retrieval", ("lab_none", "retrieval")),
              ("lab: ranking (personalised + plain)", ("lab_none", "ranking")),
              ("lab: compose", ("lab_none", "compose"))]
-    for name, keys in specs:
-        row = [name]
-        for label in labels:
-            s = _get(runs[label], *keys) or {}
-            row += [s.get("p50"), s.get("p99")]
-        row.append(_get(runs[labels[-1]], *keys, "n"))
-        rows.append(row)
+    rows = _spec_rows(specs, runs, labels)
     for part, title in (("llm", "LLM parse {key}, forced through the LLM (load s, first call s: {extra})"),
                         ("e2e", "end-to-end chat turn (message -> products), llm {key}; parse sources: {extra}")):
         keys = list(dict.fromkeys(k for label in labels for k in (_get(runs[label], part) or {})))
@@ -874,14 +874,7 @@ def _report_events(runs, labels) -> list[str]:
              ("recommend with a query (new query)", ("recommend_with_query_first",)),
              ("recommend with a query (repeated query)", ("recommend_with_query_repeat",)),
              ("search k=10", ("search_k10",))]
-    rows = []
-    for name, keys in specs:
-        row = [name]
-        for label in labels:
-            s = _get(runs[label], *keys) or {}
-            row += [s.get("p50"), s.get("p99")]
-        row.append(_get(runs[labels[-1]], *keys, "n"))
-        rows.append(row)
+    rows = _spec_rows(specs, runs, labels)
     header = ["operation (ms)"] + [f"{label} {q}" for label in labels for q in ("p50", "p99")] + ["n"]
     return _table(header, rows)
 

@@ -65,12 +65,11 @@ class _CacheMiss:
 
 
 def machine() -> dict:
-    info = {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()}
+    from common import cpu_model
+
+    info = {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
+            "cpu": cpu_model()}
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                info["cpu"] = line.split(":", 1)[1].strip()
-                break
         info["loadavg"] = Path("/proc/loadavg").read_text().split()[:3]
     except OSError:
         pass

