@@ -1,7 +1,9 @@
 # Two commands for a fresh machine:  `make run`  and  `make test`.
-# The virtual environment lives in a cache keyed by everything that decides its contents
-# (pyproject.toml, TORCH_SPEC, EXTRAS, Python version); `.venv` is a symlink to it, so a fresh
-# clone (CI) reuses an unchanged environment instead of reinstalling gigabytes.
+# The dependencies live in a cache keyed by everything that decides them (pyproject.toml's
+# dependency lists, TORCH_SPEC, EXTRAS, Python version), so a fresh clone (CI) reuses an unchanged
+# environment instead of reinstalling gigabytes. Each checkout gets its OWN thin `.venv` on top of
+# that cache (a .pth adds the cached site-packages; this checkout is editable-installed into its
+# own .venv only), so one clone's `make venv` never redirects another clone's `shopassist`.
 PYTHON     ?= python3
 # CPU build from the local wheel; GPU users: make run TORCH_SPEC="torch==2.13.0" EXTRAS=...,gpu
 TORCH_SPEC ?= torch==2.13.0
@@ -34,9 +36,21 @@ $(VENV_DIR)/.complete:
 	$(VENV_DIR)/bin/pip uninstall -q -y shopassist
 	touch $@
 
-venv: $(VENV_DIR)/.complete
-	@ln -sfn $(VENV_DIR) $(VENV)
-	@$(BIN)/pip install -q --no-deps --no-build-isolation -e . >/dev/null
+# The thin per-checkout environment: its own interpreter prefix, the cached dependencies via a .pth,
+# this checkout's code via its own editable install, and the cache's console scripts (chroma, ...)
+# linked in. Rebuilt when the cache key changes (or when .venv is still an old-style symlink).
+SITE := lib/python$(shell $(PYTHON) -c 'import sys;print(f"{sys.version_info[0]}.{sys.version_info[1]}")')/site-packages
+$(VENV)/.env-$(ENV_KEY): $(VENV_DIR)/.complete
+	@rm -rf $(VENV)
+	@# an older Makefile editable-installed its checkout into the cache itself: take that out
+	@$(VENV_DIR)/bin/pip uninstall -q -y shopassist >/dev/null 2>&1 || true
+	@$(PYTHON) -m venv --without-pip $(VENV)
+	@echo "import site; site.addsitedir('$(abspath $(VENV_DIR))/$(SITE)')" > $(VENV)/$(SITE)/_shopassist_deps.pth
+	@$(VENV_DIR)/bin/pip --python $(VENV)/bin/python install -q --no-deps --no-build-isolation -e . >/dev/null 2>&1
+	@for f in $(VENV_DIR)/bin/*; do n=$$(basename $$f); [ -e $(BIN)/$$n ] || ln -s $$f $(BIN)/$$n; done
+	@touch $@
+
+venv: $(VENV)/.env-$(ENV_KEY)
 
 # Debian's chromium for the browser test (no browser download by Playwright).
 chromium:
