@@ -28,13 +28,15 @@ export ANONYMIZED_TELEMETRY := False
 
 $(VENV_DIR)/.complete:
 	@echo ">> creating environment $(VENV_DIR) (first time only; later runs reuse it)"
-	rm -rf $(VENV_DIR) && mkdir -p $(VENV_CACHE)
-	$(PYTHON) -m venv $(VENV_DIR)
-	$(VENV_DIR)/bin/pip install -q --upgrade pip setuptools wheel
-	$(VENV_DIR)/bin/pip install -q "$(TORCH_SPEC)"
-	$(VENV_DIR)/bin/pip install -q ".[$(EXTRAS)]"
-	$(VENV_DIR)/bin/pip uninstall -q -y shopassist
-	touch $@
+	@mkdir -p $(VENV_CACHE)
+	@# one builder at a time per cache (clones and CI may start at once); a waiter finds it complete
+	flock $(VENV_CACHE)/.build.lock sh -ec 'test -f $@ && exit 0; \
+	  rm -rf $(VENV_DIR); $(PYTHON) -m venv $(VENV_DIR); \
+	  $(VENV_DIR)/bin/pip install -q --upgrade pip setuptools wheel; \
+	  $(VENV_DIR)/bin/pip install -q "$(TORCH_SPEC)"; \
+	  $(VENV_DIR)/bin/pip install -q ".[$(EXTRAS)]"; \
+	  $(VENV_DIR)/bin/pip uninstall -q -y shopassist; \
+	  touch $@'
 
 # The thin per-checkout environment: its own interpreter prefix, the cached dependencies via a .pth,
 # this checkout's code via its own editable install, and the cache's console scripts (chroma, ...)
