@@ -80,6 +80,13 @@ def ndcg_of_list(recommended: Sequence[int], relevant: dict[int, float] | set[in
     return float(dcg / idcg) if idcg > 0 else 0.0
 
 
+def recall_of_list(recommended: Sequence[int], relevant: set[int], k: int) -> float:
+    """Share of the relevant items found in the first k of one ranked list; NaN when nothing is relevant."""
+    if not relevant:
+        return float("nan")
+    return len(set(list(recommended)[:k]) & set(relevant)) / len(relevant)
+
+
 def coverage(topk: np.ndarray, n_items: int) -> float:
     """Catalogue coverage: share of all items that appear in at least one user's top-k list."""
     topk = np.asarray(topk)

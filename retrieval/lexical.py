@@ -10,12 +10,16 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections import Counter
 from typing import Sequence
 
 import numpy as np
 
-# Decimals / thousands ("0.5", "1,299") first, then runs of letters and digits ("e55", "3oz", "ölçü").
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)+|[^\W_]+", re.UNICODE)
+from retrieval.normalize import Speller, normalize_units
+
+# Decimals / thousands ("0.5", "1,299", with a joined unit "0.5in") first, then runs of letters and
+# digits ("e55", "3oz", "ölçü").
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)+[^\W\d_]*|[^\W_]+", re.UNICODE)
 
 # Must-have / exclude masks kept per index (LRU of phrase keys; 12,101 documents = 12 KB a mask).
 MASK_CACHE_TERMS = 256
@@ -24,6 +28,17 @@ STOPWORDS = frozenset(
     """a an and are as at be by for from has have i in is it its me my of on or our so that the their
     them this to was we what which with you your want need looking some any please can get buy
     """.split()
+)
+
+
+# A title's product type is the last content word before its first qualifier: " - ", ",", "(",
+# " with ", " for ", " in " (not after a number: "96 in. W") -- "Elongated Toilet in White" -> toilet.
+_HEAD_CUT = re.compile(r"\s-\s|,|\(|\s(?:with|for|w/|featuring)\s|(?<![\d.])\sin\s", re.IGNORECASE)
+# Words that end a type phrase without naming the type ("... Drill Kit", "... Faucet in Chrome").
+NOT_A_TYPE = frozenset(
+    """kit set only discontinued pack piece bundle combo assortment series collection reconditioned
+    white black grey gray brown silver gold bronze chrome nickel brass steel stainless satin finish
+    matte gloss new large small medium mini inch foot feet""".split()
 )
 
 
@@ -46,8 +61,8 @@ def stem(token: str) -> str:
 
 
 def analyse(text: str) -> list[str]:
-    """Index/query terms: tokenized, stopwords removed, stemmed."""
-    return [stem(t) for t in tokenize(text) if t not in STOPWORDS]
+    """Index/query terms: units and numbers normalised, tokenized, stopwords removed, stemmed."""
+    return [stem(t) for t in tokenize(normalize_units(text)) if t not in STOPWORDS]
 
 
 def phrase_key(text: str) -> str:
@@ -55,10 +70,24 @@ def phrase_key(text: str) -> str:
     return " " + " ".join(stem(t) for t in tokenize(text)) + " "
 
 
-class LexicalIndex:
-    """BM25 (Lucene variant, k1=1.5, b=0.75 by default) over a fixed list of documents."""
+def head_term(text: str) -> str:
+    """The product-type word of a title or a query (stemmed), "" when none: the last content word
+    before the first qualifier ("Glacier Bay ... Elongated Toilet in White" -> "toilet",
+    "stone for walls" -> "stone")."""
+    segment = _HEAD_CUT.split(text, maxsplit=1)[0]
+    for token in reversed(tokenize(segment)):
+        if len(token) >= 3 and token.isalpha() and token not in STOPWORDS and token not in NOT_A_TYPE:
+            return stem(token)
+    return ""
 
-    def __init__(self, texts: Sequence[str], k1: float = 1.5, b: float = 0.75):
+
+class LexicalIndex:
+    """BM25 (Lucene variant; k1=1.2, b=0.5 by default, fitted on the Home Depot development split:
+    titles are short, so length normalisation matters less) over a fixed list of documents, with
+    unit normalisation, typo repair and each document's product-type word."""
+
+    def __init__(self, texts: Sequence[str], k1: float = 1.2, b: float = 0.5, spell: bool = True,
+                 titles: Sequence[str] | None = None):
         try:
             import bm25s
         except ImportError as exc:
@@ -67,28 +96,60 @@ class LexicalIndex:
         # put it back to following the application's log level.
         logging.getLogger("bm25s").setLevel(logging.NOTSET)
         self.n_docs = len(texts)
-        # Per document: the phrase form (for filters and matched terms).
+        # Per document: the phrase form (for filters) and the set of index terms (for matched terms).
         self.doc_keys: list[str] = [phrase_key(t) for t in texts]
-        corpus = [[w for w in key.split() if w not in STOPWORDS] or [""] for key in self.doc_keys]
+        terms = [analyse(t) for t in texts]
+        self.doc_terms: list[frozenset[str]] = [frozenset(t) for t in terms]
         self._bm25 = bm25s.BM25(k1=k1, b=b)
-        self._bm25.index(corpus, show_progress=False)
+        self._bm25.index([t or [""] for t in terms], show_progress=False)
         self._vocab: dict[str, int] = self._bm25.vocab_dict
+        # Each document's product-type word (from its title when given) and how many documents share it.
+        self.heads: np.ndarray = np.array([head_term(t) for t in (titles if titles is not None else texts)],
+                                          dtype=object)
+        self._head_counts = Counter(self.heads.tolist())
+        self._head_counts.pop("", None)
+        # Typo repair over this index's own vocabulary (document frequencies), built once.
+        self.speller = Speller(Counter(w for t in self.doc_terms for w in t)) if spell else None
         # The documents never change after construction (a new catalog version gets a new index),
         # so a phrase's mask is computed once: filtered queries repeat their terms turn after turn.
         self._masks = functools.lru_cache(maxsize=MASK_CACHE_TERMS)(self._compute_mask)
 
     def query_terms(self, query: str) -> list[tuple[str, str]]:
-        """[(surface form, stem)] of the query, stopwords removed, first occurrence of each stem."""
+        """[(surface form, stem)] of the query: units normalised, stopwords removed, unknown words
+        repaired against the catalog vocabulary (the surface is then the catalog's word), first
+        occurrence of each stem."""
+        words = [t for t in tokenize(normalize_units(query)) if t not in STOPWORDS]
+        surface = {stem(t): t for t in reversed(words)}
+        stems = [stem(t) for t in words]
+        if self.speller is not None:
+            stems = self.speller.repair(stems)
         seen: set[str] = set()
         out = []
-        for token in tokenize(query):
-            if token in STOPWORDS:
-                continue
-            s = stem(token)
+        for s in stems:
             if s not in seen:
                 seen.add(s)
-                out.append((token, s))
+                out.append((surface.get(s, s), s))
         return out
+
+    def query_type(self, query: str) -> str:
+        """The product type a query names, "" when none: its head word (repaired like the query
+        terms) when at least two documents have that word as their type."""
+        segment = _HEAD_CUT.split(query, maxsplit=1)[0]
+        stems = [s for _, s in self.query_terms(segment)]
+        for term in reversed(stems):
+            if len(term) >= 3 and term.isalpha() and term not in NOT_A_TYPE:
+                return term if self._head_counts.get(term, 0) >= 2 else ""
+        return ""
+
+    def type_matches(self, query_type: str) -> np.ndarray:
+        """float32 (n_docs,): 1 where the document's type is `query_type`."""
+        if not query_type:
+            return np.zeros(self.n_docs, dtype=np.float32)
+        return (self.heads == query_type).astype(np.float32)
+
+    def has_term(self, row: int, term: str) -> bool:
+        """Does document `row` have the index term (a stem from query_terms())?"""
+        return term in self.doc_terms[row]
 
     def scores(self, stems: Sequence[str]) -> np.ndarray:
         """BM25 score of every document for the given query stems, float32 (n_docs,)."""

@@ -6,7 +6,7 @@ import pytest
 from scipy import sparse
 
 from ranking.metrics import (coverage, hit_rate_at_k, intra_list_diversity, mrr, ndcg_at_k, ndcg_of_list, novelty,
-                             target_ranks, top_k)
+                             recall_of_list, target_ranks, top_k)
 
 
 def test_perfect_ranking_scores_one():
@@ -39,6 +39,13 @@ def test_textbook_graded_ndcg():
     idcg = 3 + 2 / math.log2(3) + 1 / math.log2(4)
     assert got == pytest.approx(dcg / idcg)
     assert ndcg_of_list([1, 2], set(), 2) == 0.0
+
+
+def test_recall_of_list():
+    assert recall_of_list([5, 1, 9, 2], {1, 2, 3}, k=4) == pytest.approx(2 / 3)
+    assert recall_of_list([5, 1, 9, 2], {1, 2, 3}, k=1) == 0.0       # only the first k count
+    assert recall_of_list([3, 2, 1], {1, 2, 3}, k=3) == 1.0
+    assert math.isnan(recall_of_list([1], set(), 10))                 # nothing relevant: undefined
 
 
 def test_ties_are_pessimistic():

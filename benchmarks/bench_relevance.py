@@ -1,0 +1,325 @@
+"""Search relevance on real, human-graded shopper queries (Home Depot development split).
+
+    run      import ../shared/data/homedepot-dev/corpus.csv through the CLI (`catalog import ... --id-col
+             product_uid --title-col product_title`; unchanged re-imports are free), run the batch search
+             through the CLI (`search --catalog hd --queries queries.jsonl --k 100 --out ...`), score it
+             and an Okapi BM25 baseline computed here in the same run: NDCG@10, recall@100 and the ratio
+             to BM25, for all queries, per query class and per half (A = even qid number, B = odd)
+    fit      in process: grid over the fusion weights on half A only; report the chosen weights on A and
+             on the untouched half B (the guard against overfitting the development split)
+    report   (re)write the section of benchmarks/README.md between the bench_relevance markers
+
+Metric (the data README): NDCG@10 with gain = relevance - 1 (0..2), unjudged products gain 0, ideal DCG
+from the judged products. Recall@100: share of a query's judged products with gain > 0 found in the top
+100. Baseline: Okapi BM25, k1 = 1.2, b = 0.75, idf = ln(1 + (N - df + 0.5) / (df + 0.5)), over lowercase
+`[a-z0-9]+` title tokens, each distinct query token counted once.
+
+Query classes (a query may fall in several): digits/units (a digit in the query), one word (one token),
+misspelt (an alphabetic token of 3+ letters that no title contains), long (5 tokens or more).
+
+On the shared 2-core machine: the first import embeds 22,487 titles with MiniLM (minutes; run it under
+`nice -n 19`), then the scored runs under the CPU lock:
+    nice -n 19 .venv/bin/python benchmarks/bench_relevance.py run      # first time: builds the home
+    flock /tmp/shopassist-cpu.lock .venv/bin/python benchmarks/bench_relevance.py run
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from ranking.metrics import ndcg_of_list, recall_of_list  # noqa: E402
+
+OUT = REPO / "benchmarks" / "out"
+HOME = OUT / "hd-home"
+RESULTS = OUT / "bench_relevance.json"
+README = REPO / "benchmarks" / "README.md"
+SHARED = REPO.parent / "shared" / "data"
+if not SHARED.exists():
+    SHARED = Path("/work/shared/data")
+DATA = SHARED / "homedepot-dev"
+CATALOG = "hd"
+CLI = [sys.executable, "-m", "assistant.cli"]
+START, END = "<!-- bench_relevance:start -->", "<!-- bench_relevance:end -->"
+
+_BASE_TOKEN = re.compile(r"[a-z0-9]+")
+CLASSES = ("all", "digits/units", "one word", "misspelt", "long")
+
+
+# -- data ----------------------------------------------------------------------------------------
+def load_data(data: Path) -> tuple[list[str], list[str], list[dict], dict[str, dict[str, float]]]:
+    with open(data / "corpus.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    ids = [r["product_uid"] for r in rows]
+    titles = [r["product_title"] for r in rows]
+    queries = [json.loads(line) for line in (data / "queries.jsonl").read_text(encoding="utf-8").split("\n")
+               if line.strip()]
+    qrels = json.loads((data / "qrels.json").read_text(encoding="utf-8"))
+    return ids, titles, queries, qrels
+
+
+def gains(qrels: dict[str, dict[str, float]]) -> dict[str, dict[int, float]]:
+    """{qid: {product id as int: relevance - 1}} (the ids are numeric product_uids)."""
+    return {q: {int(pid): float(rel) - 1.0 for pid, rel in judged.items()} for q, judged in qrels.items()}
+
+
+def half(qid: str) -> str:
+    """'A' for an even qid number (d0, d2, ...), 'B' for odd: a fixed, random-enough split."""
+    return "A" if int(re.sub(r"\D", "", qid) or 0) % 2 == 0 else "B"
+
+
+def query_classes(query: str, vocab: set[str]) -> list[str]:
+    tokens = _BASE_TOKEN.findall(query.lower())
+    out = ["all"]
+    if any(c.isdigit() for c in query):
+        out.append("digits/units")
+    if len(tokens) == 1:
+        out.append("one word")
+    if any(t.isalpha() and len(t) >= 3 and t not in vocab for t in tokens):
+        out.append("misspelt")
+    if len(tokens) >= 5:
+        out.append("long")
+    return out
+
+
+# -- the baseline --------------------------------------------------------------------------------
+class OkapiBM25:
+    """The data README's baseline: Okapi BM25 (k1=1.2, b=0.75) over lowercase [a-z0-9]+ title tokens."""
+
+    def __init__(self, titles: list[str], k1: float = 1.2, b: float = 0.75):
+        docs = [_BASE_TOKEN.findall(t.lower()) for t in titles]
+        self.vocab: dict[str, int] = {}
+        rows, cols, vals = [], [], []
+        for i, doc in enumerate(docs):
+            for term, tf in Counter(doc).items():
+                rows.append(i)
+                cols.append(self.vocab.setdefault(term, len(self.vocab)))
+                vals.append(tf)
+        tf = sparse.csr_matrix((vals, (rows, cols)), shape=(len(docs), len(self.vocab)), dtype=np.float64)
+        lengths = np.array([len(d) for d in docs], dtype=np.float64)
+        df = np.bincount(cols, minlength=len(self.vocab)).astype(np.float64)
+        n = len(docs)
+        self.idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        norm = k1 * (1.0 - b + b * lengths / lengths.mean())
+        tf = tf.tocoo()
+        w = tf.data * (k1 + 1.0) / (tf.data + norm[tf.row])
+        self.weights = sparse.csc_matrix((w, (tf.row, tf.col)), shape=tf.shape)
+
+    def scores(self, query: str) -> np.ndarray:
+        terms = {self.vocab[t] for t in _BASE_TOKEN.findall(query.lower()) if t in self.vocab}
+        out = np.zeros(self.weights.shape[0])
+        for j in terms:
+            col = self.weights.getcol(j)
+            out[col.indices] += col.data * self.idf[j]
+        return out
+
+    def search(self, query: str, k: int) -> list[int]:
+        s = self.scores(query)
+        top = np.argsort(-s, kind="stable")[:k]
+        return [int(i) for i in top if s[i] > 0]
+
+
+# -- scoring -------------------------------------------------------------------------------------
+def score_runs(runs: dict[str, dict[str, list[int]]], queries: list[dict], qrels: dict[str, dict[int, float]],
+               vocab: set[str]) -> dict:
+    """{run: {class: {half: {n, ndcg10, recall100}}}} for ranked lists of int product ids."""
+    out: dict = {}
+    for name, ranked in runs.items():
+        per: dict = {}
+        for q in queries:
+            qid = q["qid"]
+            if qid not in qrels:
+                continue
+            ids = ranked.get(qid, [])
+            nd = ndcg_of_list(ids, qrels[qid], 10)
+            rc = recall_of_list(ids, {i for i, g in qrels[qid].items() if g > 0}, 100)
+            for cls in query_classes(q["query"], vocab):
+                for h in ("all", half(qid)):
+                    cell = per.setdefault(cls, {}).setdefault(h, {"n": 0, "ndcg10": 0.0, "recall100": 0.0,
+                                                                   "n_recall": 0})
+                    cell["n"] += 1
+                    cell["ndcg10"] += nd
+                    if not math.isnan(rc):
+                        cell["recall100"] += rc
+                        cell["n_recall"] += 1
+        for cls in per.values():
+            for cell in cls.values():
+                cell["ndcg10"] /= max(cell["n"], 1)
+                cell["recall100"] /= max(cell.pop("n_recall"), 1)
+        out[name] = per
+    return out
+
+
+def baseline_run(titles: list[str], ids: list[str], queries: list[dict], k: int = 100) -> dict[str, list[int]]:
+    bm25 = OkapiBM25(titles)
+    return {q["qid"]: [int(ids[i]) for i in bm25.search(q["query"], k)] for q in queries}
+
+
+def read_run(path: Path) -> dict[str, list[int]]:
+    out = {}
+    for line in path.read_text(encoding="utf-8").split("\n"):
+        if line.strip():
+            rec = json.loads(line)
+            out[str(rec["qid"])] = [int(i) for i in rec["ids"]]
+    return out
+
+
+def title_vocab(titles: list[str]) -> set[str]:
+    return {t for title in titles for t in _BASE_TOKEN.findall(title.lower())}
+
+
+def print_table(scored: dict, system: str = "shopassist", baseline: str = "bm25") -> None:
+    print(f"{'class':<14} {'half':<4} {'n':>5}  {'BM25 ndcg':>9} {system + ' ndcg':>16} {'ratio':>6}  "
+          f"{'BM25 R@100':>10} {system + ' R@100':>17}")
+    for cls in CLASSES:
+        for h in ("all", "A", "B"):
+            b = scored[baseline].get(cls, {}).get(h)
+            s = scored[system].get(cls, {}).get(h)
+            if not b or not s:
+                continue
+            ratio = s["ndcg10"] / b["ndcg10"] if b["ndcg10"] else float("nan")
+            print(f"{cls:<14} {h:<4} {b['n']:>5}  {b['ndcg10']:>9.4f} {s['ndcg10']:>16.4f} {ratio:>6.3f}  "
+                  f"{b['recall100']:>10.4f} {s['recall100']:>17.4f}")
+
+
+def load_results() -> dict:
+    return json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+
+
+def save_results(key: str, value: dict) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    results = load_results()
+    results[key] = value
+    RESULTS.write_text(json.dumps(results, indent=2))
+
+
+def _stamp() -> dict:
+    return {"measured": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+            "load_avg_1min": round(os.getloadavg()[0], 2)}
+
+
+# -- steps ---------------------------------------------------------------------------------------
+def cmd_run(args) -> None:
+    ids, titles, queries, raw_qrels = load_data(args.data)
+    qrels = gains(raw_qrels)
+    home = Path(args.home)
+    env = dict(os.environ, SHOPASSIST_HOME=str(home))
+    started = time.perf_counter()
+    subprocess.run(CLI + ["--embedder", args.embedder, "catalog", "import", str(args.data / "corpus.csv"),
+                          "--name", CATALOG, "--id-col", "product_uid", "--title-col", "product_title"],
+                   check=True, env=env, cwd=REPO)
+    import_s = time.perf_counter() - started
+    out_path = OUT / "hd_results.jsonl"
+    started = time.perf_counter()
+    subprocess.run(CLI + ["--embedder", args.embedder, "search", "--catalog", CATALOG, "--queries",
+                          str(args.data / "queries.jsonl"), "--k", str(args.k), "--out", str(out_path)],
+                   check=True, env=env, cwd=REPO)
+    search_s = time.perf_counter() - started
+    runs = {"bm25": baseline_run(titles, ids, queries), "shopassist": read_run(out_path)}
+    scored = score_runs(runs, queries, qrels, title_vocab(titles))
+    print_table(scored)
+    save_results("run", {**_stamp(), "import_wall_s": round(import_s, 1), "search_wall_s": round(search_s, 1),
+                         "k": args.k, "embedder": args.embedder, "scores": scored})
+
+
+def _components(args, queries: list[dict]) -> tuple[dict, object]:
+    """Per query: the candidate pool with its score components (one search each, weights applied later)."""
+    from assistant.commands.catalog import open_registry
+    from retrieval.search import SearchConfig
+
+    os.environ["SHOPASSIST_HOME"] = str(args.home)
+    registry, _ = open_registry(argparse.Namespace(home=str(args.home), chroma_url=None, embedder=args.embedder,
+                                                   llm=None, threads=None, log_level=None))
+    config = SearchConfig()
+    searcher = registry.searcher(CATALOG, config)
+    pools = {}
+    hits_all = searcher.search_batch([q["query"] for q in queries], k=args.pool)
+    for q, hits in zip(queries, hits_all):
+        pools[q["qid"]] = (
+            np.array([int(h.id) for h in hits], dtype=np.int64),
+            np.array([h.components["dense"] for h in hits]),
+            np.array([h.components["lexical"] for h in hits]),
+            np.array([h.components.get("type", 0.0) for h in hits]),
+        )
+    return pools, config
+
+
+def _rank_pools(pools: dict, dense_weight: float, type_weight: float) -> dict[str, list[int]]:
+    from retrieval.search import SearchConfig, fuse_scores
+
+    config = SearchConfig(dense_weight=dense_weight, type_weight=type_weight)
+    out = {}
+    for qid, (ids, dense, lexical, type_match) in pools.items():
+        if not len(ids):
+            out[qid] = []
+            continue
+        fused = fuse_scores(dense, lexical, config) + type_weight * type_match
+        order = np.lexsort((np.arange(len(ids)), -fused))
+        out[qid] = ids[order].tolist()
+    return out
+
+
+def cmd_fit(args) -> None:
+    ids, titles, queries, raw_qrels = load_data(args.data)
+    qrels = gains(raw_qrels)
+    vocab = title_vocab(titles)
+    fit_half = [q for q in queries if half(q["qid"]) == "A"]
+    base = baseline_run(titles, ids, queries)
+    base_a = score_runs({"bm25": base}, fit_half, qrels, vocab)["bm25"]["all"]["all"]["ndcg10"]
+    pools, _ = _components(args, queries)
+    grid = []
+    for dw in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+        for tw in (0.0, 0.05, 0.1, 0.15, 0.2):
+            run = _rank_pools(pools, dw, tw)
+            nd = score_runs({"x": run}, fit_half, qrels, vocab)["x"]["all"]["all"]["ndcg10"]
+            grid.append({"dense_weight": dw, "type_weight": tw, "ndcg10_A": nd, "ratio_A": nd / base_a})
+    best = max(grid, key=lambda g: g["ndcg10_A"])
+    chosen = _rank_pools(pools, best["dense_weight"], best["type_weight"])
+    scored = score_runs({"bm25": base, "shopassist": chosen}, queries, qrels, vocab)
+    print(f"fitted on half A ({len(fit_half)} queries): dense_weight={best['dense_weight']}, "
+          f"type_weight={best['type_weight']}")
+    for g in sorted(grid, key=lambda g: -g["ndcg10_A"])[:8]:
+        print(f"  dense {g['dense_weight']:.1f} type {g['type_weight']:.2f}: NDCG@10(A) {g['ndcg10_A']:.4f} "
+              f"= {g['ratio_A']:.3f}x BM25")
+    print_table(scored)
+    save_results("fit", {**_stamp(), "pool": args.pool, "grid": grid, "best": best, "scores": scored})
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="step", required=True)
+    run = sub.add_parser("run", help="import + batch search through the CLI, scored against BM25")
+    run.add_argument("--data", type=Path, default=DATA)
+    run.add_argument("--home", default=str(HOME))
+    run.add_argument("--embedder", default="minilm")
+    run.add_argument("--k", type=int, default=100, help="results per query (100 for recall@100)")
+    run.set_defaults(func=cmd_run)
+    fit = sub.add_parser("fit", help="fit the fusion weights on half A, report A and B (in process)")
+    fit.add_argument("--data", type=Path, default=DATA)
+    fit.add_argument("--home", default=str(HOME))
+    fit.add_argument("--embedder", default="minilm")
+    fit.add_argument("--pool", type=int, default=200, help="candidates kept per query for re-fusion")
+    fit.set_defaults(func=cmd_fit)
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
