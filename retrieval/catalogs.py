@@ -550,12 +550,13 @@ class CatalogRegistry:
                                  f"is missing; {_rebuild_hint(catalog.name)}")
         return collection
 
-    def searcher(self, name: str, config=None):
-        """Load `name` and return a HybridSearcher over it."""
+    def searcher(self, name: str, config=None, multilingual=None):
+        """Load `name` and return a HybridSearcher over it (`multilingual`: an Embedder for CJK queries)."""
         from retrieval.search import HybridSearcher, SearchConfig
 
         catalog = self.load(name)
-        return HybridSearcher(catalog, self.embedder, self.collection(catalog), config or SearchConfig())
+        return HybridSearcher(catalog, self.embedder, self.collection(catalog), config or SearchConfig(),
+                              multilingual=multilingual)
 
     # -- maintenance ----------------------------------------------------------------------------
     def drop(self, name: str) -> None:

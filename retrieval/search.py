@@ -22,7 +22,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from retrieval.catalogs import Catalog
-from retrieval.embedder import Embedder
+from retrieval.embedder import CJK, Embedder
 from retrieval.lexical import LexicalIndex, phrase_key, stem, tokenize
 from retrieval import store
 
@@ -181,7 +181,8 @@ class _FilterIndex:
 class HybridSearcher:
     """Dense + BM25 search over one loaded catalog. Thread-safe after construction."""
 
-    def __init__(self, catalog: Catalog, embedder: Embedder, collection, config: SearchConfig | None = None):
+    def __init__(self, catalog: Catalog, embedder: Embedder, collection, config: SearchConfig | None = None,
+                 multilingual: Embedder | None = None):
         if embedder.name != catalog.embedder_name:
             raise ValueError(
                 f"Expected the catalog's embedder {catalog.embedder_name!r}, got {embedder.name!r}; "
@@ -194,12 +195,30 @@ class HybridSearcher:
         self.lexical = LexicalIndex(catalog.texts, titles=[p.title for p in catalog.products])
         self._filters: _FilterIndex | None = None
         self._lock = threading.Lock()
+        # Second dense signal for queries in Chinese / Japanese / Korean (the main embedder is
+        # English-only): a multilingual encoder over the same product texts, embedded on first use
+        # (through the embedding cache, so once per catalog text) and scored exactly in numpy.
+        self.multilingual = multilingual
+        self._ml_matrix: np.ndarray | None = None
 
     @classmethod
     def for_catalog(cls, catalog: Catalog, embedder: Embedder, registry,
-                    config: SearchConfig | None = None) -> "HybridSearcher":
+                    config: SearchConfig | None = None, multilingual: Embedder | None = None) -> "HybridSearcher":
         """A searcher over `catalog`, with its Chroma collection from `registry`."""
-        return cls(catalog, embedder, registry.collection(catalog), config)
+        return cls(catalog, embedder, registry.collection(catalog), config, multilingual=multilingual)
+
+    def multilingual_matrix(self) -> np.ndarray:
+        """The catalog's product texts embedded with the multilingual encoder (built once)."""
+        if self.multilingual is None:
+            raise ValueError("This searcher has no multilingual embedder; pass multilingual=...")
+        if self._ml_matrix is None:
+            with self._lock:
+                if self._ml_matrix is None:
+                    self._ml_matrix = self.multilingual.embed_documents(self.catalog.texts)
+        return self._ml_matrix
+
+    def _multilingual(self, query: str) -> bool:
+        return self.multilingual is not None and bool(CJK.search(query))
 
     # -- public API -----------------------------------------------------------------------------
     def search(self, query: str, k: int = 10, filters: SearchFilters | dict | None = None,
@@ -328,8 +347,10 @@ class HybridSearcher:
             n_match = int(mask.sum())
             if n_match == 0:
                 return []
-            if n_match <= max(cfg.exact_below, k):
-                return self._exact(np.flatnonzero(mask), vector, lex_all, k, parsed, has_text)
+        if has_text and self._multilingual(query):
+            return self._search_multilingual(query, k, mask, lex_all, parsed)
+        if mask is not None and n_match <= max(cfg.exact_below, k):
+            return self._exact(np.flatnonzero(mask), vector, lex_all, k, parsed, has_text)
 
         # Candidate pool: ANN (over-fetched in proportion to the filter's selectivity) U BM25 top.
         rows: set[int] = set()
@@ -360,11 +381,33 @@ class HybridSearcher:
     def _exact(self, rows: np.ndarray, vector, lex_all, k, parsed, has_text) -> list[Hit]:
         return self._rank(rows, vector, lex_all, k, parsed, has_text)
 
+    def _search_multilingual(self, query: str, k: int, mask: np.ndarray | None, lex_all: np.ndarray,
+                             parsed) -> list[Hit]:
+        """A CJK query: the dense component is the multilingual cosine, exact over all (filtered)
+        products; candidates are its top n_dense U the BM25 top (English words in the query)."""
+        matrix = self.multilingual_matrix()
+        vector = self.multilingual.embed_queries([query])[0]
+        sims = matrix @ vector
+        allowed = np.ones(len(sims), dtype=bool) if mask is None else mask
+        sims = np.where(allowed, sims, -np.inf)
+        lex = np.where(allowed, lex_all, 0.0)
+        n = min(max(self.config.n_dense, k), int(allowed.sum()))
+        rows = set(np.argpartition(-sims, n - 1)[:n].tolist()) if n > 0 else set()
+        n_lex = min(self.config.n_lexical, len(lex))
+        if lex.max() > 0:
+            rows.update(int(r) for r in np.argpartition(-lex, n_lex - 1)[:n_lex] if lex[r] > 0)
+        rows_arr = np.fromiter((r for r in rows if allowed[r]), dtype=np.int64)
+        return self._rank(rows_arr, vector, lex_all, k, parsed, True, matrix=matrix)
+
     def _rank(self, rows: np.ndarray, vector: np.ndarray, lex_all: np.ndarray, k: int,
-              query: tuple[list[tuple[str, str]], str], has_text: bool) -> list[Hit]:
+              query: tuple[list[tuple[str, str]], str], has_text: bool,
+              matrix: np.ndarray | None = None) -> list[Hit]:
         terms, query_type = query
+        if len(rows) == 0:
+            return []
         rows = np.sort(rows)  # deterministic tie order: catalog order
-        dense = self.catalog.embeddings[rows] @ vector if has_text else np.zeros(len(rows), np.float32)
+        matrix = self.catalog.embeddings if matrix is None else matrix
+        dense = matrix[rows] @ vector if has_text else np.zeros(len(rows), np.float32)
         lexical = lex_all[rows]
         fused = fuse_scores(dense, lexical, self.config)
         type_match = self.lexical.heads[rows] == query_type if query_type else None

@@ -153,7 +153,9 @@ def cmd_search(args) -> int:
     if name == DEMO_NAME and not registry.exists(name):
         print(f".. catalog {name!r} not imported yet: importing the bundled demo (first run only)", file=sys.stderr)
         ensure_demo_catalog(registry, DATA_DIR, name=name, progress=_Progress())
-    searcher = registry.searcher(name, config)
+    from retrieval.embedder import make_multilingual
+
+    searcher = registry.searcher(name, config, multilingual=make_multilingual(settings.embedder, settings.cache_dir))
     catalog = searcher.catalog
 
     if batch is None:

@@ -231,3 +231,70 @@ def test_phrase_masks_are_computed_once_per_key():
     passes = index.doc_keys.passes
     index.mask_contains(key)
     assert index.doc_keys.passes == passes + 1
+
+
+# -- product type and the multilingual signal -----------------------------------------------------
+class _DictEmbedder:
+    """A fake multilingual encoder: Chinese and English words for the same thing share one axis."""
+
+    name = "fake-multilingual"
+    dim = 4
+    AXES = {"saree": 0, "纱丽": 0, "wig": 1, "假发": 1, "watch": 2, "手表": 2}
+
+    def __init__(self):
+        self.documents = 0
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.full(self.dim, 0.01, dtype=np.float32)
+        for word, axis in self.AXES.items():
+            if word in text.lower():
+                v[axis] += 1.0
+        return v / np.linalg.norm(v)
+
+    def embed_queries(self, texts):
+        return np.stack([self._vec(t) for t in texts])
+
+    def embed_documents(self, texts):
+        self.documents += len(texts)
+        return np.stack([self._vec(t) for t in texts])
+
+
+SMALL = [
+    Product(id="s1", title="Silk Saree with Blouse Piece", brand="Aura"),
+    Product(id="s2", title="Curly Synthetic Wig for Women", brand="Lux"),
+    Product(id="s3", title="Analogue Watch with Leather Strap", brand="Tempo"),
+    Product(id="s4", title="Watch Strap Replacement Kit", brand="Tempo"),
+    Product(id="s5", title="Steel Bracelet Watch for Men", brand="Tempo"),
+]
+
+
+@pytest.fixture
+def small_searcher(registry):
+    registry.import_products("small", SMALL)
+    return lambda **kw: registry.searcher("small", **kw)
+
+
+def test_cjk_query_uses_the_multilingual_signal(small_searcher):
+    fake = _DictEmbedder()
+    searcher = small_searcher(multilingual=fake)
+    assert [h.id for h in searcher.search("纱丽", k=1)] == ["s1"]
+    assert [h.id for h in searcher.search("假发", k=1)] == ["s2"]
+    assert fake.documents == len(SMALL)                       # the catalog is embedded once, then reused
+    assert searcher.search("wig", k=1)[0].id == "s2"           # English queries keep the main embedder
+    assert fake.documents == len(SMALL)
+    # Filters still hold on the multilingual route.
+    ids = [h.id for h in searcher.search("手表", k=5, filters={"exclude": ["strap"]})]
+    assert ids[0] == "s5" and not {"s3", "s4"} & set(ids)
+
+
+def test_without_the_multilingual_signal_cjk_words_find_nothing_specific(small_searcher):
+    searcher = small_searcher()
+    hits = searcher.search("纱丽", k=5)
+    assert all(h.components["lexical"] == 0 for h in hits)     # no Chinese word is in an English title
+
+
+def test_query_naming_a_type_ranks_that_type_first(small_searcher):
+    searcher = small_searcher(config=SearchConfig(type_weight=0.5))
+    hits = searcher.search("tempo watch", k=3)
+    assert hits[0].components["type"] == 1.0 and hits[0].id in {"s3", "s5"}
+    assert next(h for h in hits if h.id == "s4").components["type"] == 0.0   # a strap kit, not a watch
