@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from assistant import lexicon
+from assistant.rules import parse_rules
+from assistant.schema import CJK
 
 # A component contributes to "why" only at or above these values (components are in [0, 1]
 # after fusion's normalisation; a missing component never produces a reason).
@@ -358,8 +360,6 @@ class Answer:
 
 
 def _question_topic(question: str) -> str:
-    from assistant.rules import parse_rules
-
     parsed = parse_rules(question).intent
     candidates = parsed.must_have + parsed.exclude
     if candidates:
@@ -382,8 +382,6 @@ def answer_question(question: str, product: Any, *, llm=None, budget_ms: float =
     'not found' is re-checked by asking it for a yes/no plus an exact quote, accepted only when
     the quote really is in the catalog text.
     """
-    from assistant.rules import CJK
-
     zh = (language or ("zh" if CJK.search(question or "") else "en")) == "zh"
     title = _short_title(_get(product, "title", "this product"), 80)
     for pattern, field_name in _FIELD_QUESTIONS:

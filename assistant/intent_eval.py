@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from assistant.dialogue import Session, resolve
-from assistant.intent import Intent
+from assistant.schema import Intent
 
 FIELDS = ("action", "search_text", "category", "brand", "price_min", "price_max", "currency", "must_have",
           "exclude", "recipient", "occasion", "sort", "refers_to", "language")

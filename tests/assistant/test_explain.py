@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from assistant.explain import answer_question, ground, ground_report, summarize, why
-from assistant.intent import Intent, parse_intent
+from assistant.intent import parse_intent
+from assistant.schema import Intent
 from assistant.llm import FakeLLM
 
 
