@@ -238,7 +238,7 @@ def _is_attribute(term: str, zh: bool, message: str, rules_unknown: bool) -> boo
     return _grounded_words(term, message)
 
 
-def merge(rules, raw: Intent, message: str) -> Intent:
+def merge(rules: RuleParse, raw: Intent, message: str) -> Intent:
     """Combine the rules' parse (RuleParse) with the LLM's validated Intent."""
     r = rules.intent
     zh = r.language == "zh"

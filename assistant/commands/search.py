@@ -125,7 +125,7 @@ def cmd_search(args) -> int:
     from assistant.cli import CLIError
     from assistant.commands.catalog import _Progress, open_registry
     from assistant.settings import DATA_DIR
-    from retrieval.catalogs import DEMO_NAME, ensure_demo_catalog
+    from retrieval.registry import DEMO_NAME, ensure_demo_catalog
     from retrieval.search import SearchConfig, SearchFilters
 
     if args.k < 1:
