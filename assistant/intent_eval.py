@@ -10,7 +10,6 @@ Rows sharing a "session" are resolved in file order through `dialogue.resolve`, 
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Callable, Sequence
 
 from assistant.dialogue import Session, resolve
 from assistant.schema import Intent
+from retrieval.lexical import stem_set
 
 FIELDS = ("action", "search_text", "category", "brand", "price_min", "price_max", "currency", "must_have",
           "exclude", "recipient", "occasion", "sort", "refers_to", "language")
@@ -36,20 +36,8 @@ def load_rows(path: Path) -> list[dict]:
     return rows
 
 
-def _stem(word: str) -> str:
-    if word.endswith("y") and len(word) > 6 and word[-2] not in "aeiou":
-        word = word[:-1]          # shimmery -> shimmer, glittery -> glitter
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("ses", "xes", "zes", "ches", "shes")) and len(word) > 4:
-        return word[:-2]
-    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
-        return word[:-1]
-    return word
-
-
 def _words(text: str) -> set[str]:
-    return {_stem(w) for w in re.findall(r"[a-z0-9]+", str(text).lower().replace("-", " "))}
+    return stem_set(str(text))
 
 
 def term_match(a: str, b: str) -> bool:
