@@ -5,10 +5,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from assistant.explain import answer_question, ground, ground_report, summarize, why
-from assistant.intent import parse_intent
+from assistant.explain import answer_question, ground_report, summarize, why
 from assistant.schema import Intent
-from assistant.llm import FakeLLM
 
 
 @dataclass
@@ -80,39 +78,36 @@ def test_ground_removes_invented_products_and_prices(lipsticks):
 
 
 def test_ground_checks_prices_of_shown_products(lipsticks):
-    assert ground("MAC Matte Lipstick costs $19.", lipsticks) == "MAC Matte Lipstick costs $19."
-    assert ground("MAC Matte Lipstick costs $15.", lipsticks) == ""
+    assert ground_report("MAC Matte Lipstick costs $19.", lipsticks).text == "MAC Matte Lipstick costs $19."
+    assert ground_report("MAC Matte Lipstick costs $15.", lipsticks).text == ""
 
 
 def test_ground_uses_catalog_titles_and_brands(lipsticks):
     text = "Try the revlon super lustrous lipstick too. The NYX one is great."
-    out = ground(text, lipsticks, catalog_titles=["Revlon Super Lustrous Lipstick"])
+    out = ground_report(text, lipsticks, catalog_titles=["Revlon Super Lustrous Lipstick"]).text
     assert out == "The NYX one is great."
-    assert ground("Chanel makes lovely ones.", lipsticks) == ""
+    assert ground_report("Chanel makes lovely ones.", lipsticks).text == ""
 
 
 def test_zero_hallucinated_products_over_the_intent_set(intent_rows, lipsticks):
-    """For every message of the test set, an LLM summary that mixes shown products with an
-    invented one is grounded: nothing that was not shown survives."""
+    """For every message of the test set, a summary that mixes shown products with an invented one
+    is grounded: nothing that was not shown survives."""
     invented = ["Glossier Ultralip Tinted Balm", "Charlotte Tilbury Pillow Talk", "$88", "¥999"]
     for n, row in enumerate(intent_rows):
         shown = lipsticks[n % 3: n % 3 + 2]
         fake = (f"For you: {shown[0]['title']} at ${shown[0]['price']:.2f}. "
                 f"Also consider the {invented[n % 2]} at {invented[2 + n % 2]}. "
                 f"{shown[1]['title']} is popular.")
-        intent = parse_intent(row["message"], None).intent
-        text = summarize(intent, shown, FakeLLM([fake]))
+        text = ground_report(fake, shown).text
         for bad in invented:
             assert bad not in text, (row["id"], text)
         assert shown[0]["title"] in text
 
 
-def test_summarize_falls_back_to_the_deterministic_line(lipsticks):
+def test_summarize_is_the_deterministic_line(lipsticks):
     intent = Intent(search_text="lipstick", price_max=20, currency="USD")
     base = summarize(intent, lipsticks)
     assert base == "Here are 4 matches for lipstick (under $20):"
-    assert summarize(intent, lipsticks, FakeLLM([RuntimeError("down")])) == base
-    assert summarize(intent, lipsticks, FakeLLM(["Buy the Dior Addict for $40."])) == base
     assert summarize(intent, []) .startswith("I couldn't find")
 
 
@@ -137,11 +132,3 @@ def test_answer_flags_a_negation_in_the_catalog(lipsticks):
 def test_answer_price_and_brand_fields(lipsticks):
     assert answer_question("how much is it?", lipsticks[1]).text == "The price of NYX Soft Matte Lip Cream, Rome is $6.50."
     assert "MAC" in answer_question("what brand is it", lipsticks[3]).text
-
-
-def test_answer_llm_quotes_are_verified(lipsticks):
-    product = lipsticks[3] | {"description": "A cult classic. Formulated without parabens."}
-    good = FakeLLM([{"answer": "yes", "quote": "Formulated without parabens."}])
-    assert answer_question("is it safe for my allergy?", product, llm=good).found
-    invented = FakeLLM([{"answer": "yes", "quote": "Dermatologist approved for all allergies."}])
-    assert not answer_question("is it safe for my allergy?", product, llm=invented).found
