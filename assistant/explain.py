@@ -16,6 +16,7 @@ from typing import Any, Iterable, Sequence
 from assistant import lexicon
 from assistant.rules import parse_rules
 from assistant.schema import CJK
+from retrieval.catalog import format_price
 from retrieval.lexical import stem, stem_set, tokenize
 
 # A component contributes to "why" only at or above these values (components are in [0, 1]
@@ -26,7 +27,6 @@ HISTORY_VERBS = {"purchase": "bought", "cart": "put in your cart", "click": "loo
                  "view": "looked at", "rating": "rated", "search": "searched for"}
 HISTORY_VERBS_ZH = {"purchase": "买过", "cart": "加入过购物车", "click": "看过", "view": "看过",
                     "rating": "评价过", "search": "搜索过"}
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CNY": "¥", "INR": "₹", "JPY": "¥"}
 _STOP = set("a an the and or for with of to in on at by from my me i is are be it this that some any "
             "gift set new".split())
 
@@ -51,16 +51,6 @@ def _lookup(catalog: Any, item_id: str | None):
         return catalog.get(item_id)
     except (KeyError, IndexError, LookupError):
         return None
-
-
-def format_price(price: float | None, currency: str | None = None) -> str:
-    if price is None:
-        return ""
-    symbol = _SYMBOLS.get((currency or "").upper())
-    amount = f"{price:,.2f}" if price != int(price) else f"{int(price):,}"
-    if symbol:
-        return f"{symbol}{amount}"
-    return f"{amount} {currency}" if currency else amount
 
 
 def _short_title(title: str, n: int = 60) -> str:

@@ -257,6 +257,25 @@ def parse_price(value: Any) -> tuple[float | None, str | None]:
     return amount, (_CURRENCY_SYMBOLS.get(code, code) if code else None)
 
 
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹"}
+
+
+def format_price(price: Any, currency: str | None = None) -> str:
+    """The one way a price is shown (chat text, cards, CLI, why-lines): '$12.00', '€6.50',
+    '1,234.50 CHF'; no currency means USD; '' when the price is unknown (None, NaN, not a number)."""
+    if price is None or isinstance(price, bool):
+        return ""
+    try:
+        price = float(price)
+    except (TypeError, ValueError):
+        return ""
+    if not math.isfinite(price):
+        return ""
+    code = (currency or "").strip().upper() or "USD"
+    symbol = CURRENCY_SYMBOLS.get(code)
+    return f"{symbol}{price:,.2f}" if symbol else f"{price:,.2f} {code}"
+
+
 def parse_rating(value: Any) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None

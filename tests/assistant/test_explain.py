@@ -56,7 +56,7 @@ def test_why_budget_and_collaborative_reasons(catalog):
                   evidence={"co_bought": "L1"})
     text = why(item, catalog, intent, max_reasons=5)
     assert "shoppers with similar taste bought it" in text
-    assert "$6.50, within your $20 budget" in text
+    assert "$6.50, within your $20.00 budget" in text
     assert "often bought with Maybelline SuperStay Matte Ink Liquid Lipstick, Pioneer" in text
 
 
@@ -107,7 +107,7 @@ def test_zero_hallucinated_products_over_the_intent_set(intent_rows, lipsticks):
 def test_summarize_is_the_deterministic_line(lipsticks):
     intent = Intent(search_text="lipstick", price_max=20, currency="USD")
     base = summarize(intent, lipsticks)
-    assert base == "Here are 4 matches for lipstick (under $20):"
+    assert base == "Here are 4 matches for lipstick (under $20.00):"
     assert summarize(intent, []) .startswith("I couldn't find")
 
 
@@ -132,3 +132,19 @@ def test_answer_flags_a_negation_in_the_catalog(lipsticks):
 def test_answer_price_and_brand_fields(lipsticks):
     assert answer_question("how much is it?", lipsticks[1]).text == "The price of NYX Soft Matte Lip Cream, Rome is $6.50."
     assert "MAC" in answer_question("what brand is it", lipsticks[3]).text
+
+
+def test_one_price_format_for_chat_text_and_cards():
+    """The chat text said "$12" and the cards "$12.00": one formatter now serves both."""
+    from assistant import explain, handlers
+    from assistant.commands.chat import format_result
+    from assistant.engine import _reply_text
+    from retrieval.catalog import format_price
+
+    assert format_price(12) == "$12.00" and format_price(6.5, "EUR") == "€6.50"
+    assert format_price(1234.5, "chf") == "1,234.50 CHF" and format_price(None) == format_price(float("nan")) == ""
+    product = {"id": "p1", "title": "Matte Lipstick", "price": 12.0, "currency": "USD", "why": ""}
+    assert "Matte Lipstick — $12.00" in _reply_text("Here:", [product])           # chat text
+    assert "$12.00" in handlers._card(product, buttons=False)                       # the card
+    assert "$12.00" in format_result(type("R", (), {"reply": "", "products": [product]})())  # CLI chat
+    assert explain.format_price is handlers.format_price is format_price
