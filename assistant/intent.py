@@ -19,6 +19,7 @@ from typing import Any, Sequence
 from pydantic import ValidationError
 
 from assistant import lexicon
+from assistant.jsontext import object_end
 from assistant.prompts import load_prompt
 from assistant.rules import STOPWORDS_EN, parse_rules, price_numbers
 from assistant.schema import CJK, CUE_CONSTRAINT_ONLY, Intent, ParseResult, RuleParse, intent_json_schema
@@ -71,24 +72,9 @@ def extract_json(text: str) -> Any:
     start = text.find("{")
     if start < 0:
         raise ValueError(f"Expected a JSON object, got {text[:80]!r}")
-    depth, in_str, escaped = 0, False, False
-    for i in range(start, len(text)):
-        ch = text[i]
-        if in_str:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return json.loads(text[start:i + 1])
+    end = object_end(text)
+    if end is not None:
+        return json.loads(text[start:end])
     raise ValueError(f"Expected a complete JSON object, got {text[start:start + 80]!r}...")
 
 

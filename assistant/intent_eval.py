@@ -9,13 +9,13 @@ Rows sharing a "session" are resolved in file order through `dialogue.resolve`, 
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
 from assistant.dialogue import Session, resolve
+from assistant.jsontext import read_jsonl
 from assistant.schema import Intent
 from retrieval.lexical import stem_set
 
@@ -25,15 +25,7 @@ _DEFAULTS = Intent().model_dump()
 
 
 def load_rows(path: Path) -> list[dict]:
-    rows = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}, line {n}: not valid JSON ({exc.msg})") from None
-    return rows
+    return [rec for _, rec in read_jsonl(path, 'an annotated message {"id": ..., "message": ..., "expected": {...}}')]
 
 
 def _words(text: str) -> set[str]:

@@ -26,6 +26,7 @@ from typing import Any, Protocol, Sequence, runtime_checkable
 
 from assistant import assets
 from assistant.intent import build_messages
+from assistant.jsontext import object_end
 from retrieval.device import detect_device
 
 log = logging.getLogger(__name__)
@@ -289,21 +290,8 @@ class _JsonClosed:
         import torch
 
         text = self.prefix + self.tokenizer.decode(input_ids[0, self.prompt_len:], skip_special_tokens=True)
-        depth, in_str, esc = 0, False, False
-        for ch in text:
-            if in_str:
-                esc = (not esc) and ch == "\\"
-                if ch == '"' and not esc:
-                    in_str = False
-                continue
-            if ch == '"':
-                in_str = True
-            elif ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-                if depth == 0:
-                    return torch.ones(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+        if object_end(text) is not None:
+            return torch.ones(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
         return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
 
 
