@@ -142,11 +142,14 @@ class LexicalIndex:
                 out.append((surface.get(s, s), s))
         return out
 
-    def query_type(self, query: str) -> str:
+    def query_type(self, query: str, terms: list[tuple[str, str]] | None = None) -> str:
         """The product type a query names, "" when none: its head word (repaired like the query
-        terms) when at least two documents have that word as their type."""
+        terms) when at least two documents have that word as their type. `terms`: query_terms(query)
+        when the caller has them already."""
         segment = _HEAD_CUT.split(query, maxsplit=1)[0]
-        stems = [s for _, s in self.query_terms(segment)]
+        if terms is None or segment != query:
+            terms = self.query_terms(segment)
+        stems = [s for _, s in terms]
         for term in reversed(stems):
             if len(term) >= 3 and term.isalpha() and term not in NOT_A_TYPE:
                 return term if self._head_counts.get(term, 0) >= 2 else ""

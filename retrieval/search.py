@@ -338,7 +338,7 @@ class HybridSearcher:
         n_total = len(catalog)
         terms = self.lexical.query_terms(query)
         lex_all = self.lexical.scores([s for _, s in terms])
-        parsed = (terms, self.lexical.query_type(query) if cfg.type_weight > 0 else "")
+        parsed = (terms, self.lexical.query_type(query, terms) if cfg.type_weight > 0 else "")
         has_text = bool(query.strip())
 
         mask = None
