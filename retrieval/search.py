@@ -253,7 +253,9 @@ class HybridSearcher:
                        query_vector: np.ndarray | None = None) -> list[Hit]:
         """Up to n filtered, fused, sorted hits; exactly n whenever at least n products match."""
         flt = self._parse_filters(filters)
-        vector = query_vector if query_vector is not None or not query.strip() else self._embed([query])[0]
+        if query_vector is None and query.strip() and not self._multilingual(query):
+            query_vector = self._embed([query])[0]   # (a CJK query is embedded by the multilingual encoder)
+        vector = query_vector if query_vector is not None else np.zeros(self.catalog.embeddings.shape[1], np.float32)
         return self._search(query, vector, n, flt, None)
 
     # -- internals ------------------------------------------------------------------------------
@@ -269,7 +271,7 @@ class HybridSearcher:
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         vectors = np.zeros((len(texts), self.catalog.embeddings.shape[1]), dtype=np.float32)
-        todo = [i for i, t in enumerate(texts) if t.strip()]
+        todo = [i for i, t in enumerate(texts) if t.strip() and not self._multilingual(t)]
         if todo:
             vectors[todo] = self.embedder.embed_queries([texts[i] for i in todo])
         return vectors
