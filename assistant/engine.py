@@ -228,6 +228,8 @@ class Engine:
                 searcher.candidate_pool("warm up", 10)              # MiniLM, BM25 index, Chroma
                 searcher.filter_index                               # filter arrays: ~100 ms at the first filtered query
                 self.service(name).recommend(None, k=1)             # model bundle
+                if searcher.multilingual is not None:               # CJK search: catalog texts through USE v3
+                    searcher.multilingual_matrix()                  # (once per text, then the embedding cache)
             except Exception as exc:  # noqa: BLE001 - the first request reports it as before
                 log.warning("warm-up of the catalog %r skipped: %s", self.settings.default_catalog, exc)
             if self._llm is None and self.settings.llm == "none":
