@@ -39,21 +39,18 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import OUT, REPO, offline, shared_data  # noqa: E402
+
 sys.path.insert(0, str(REPO))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+offline()
 
 from ranking.metrics import ndcg_of_list, recall_of_list  # noqa: E402
 
-OUT = REPO / "benchmarks" / "out"
 HOME = OUT / "hd-home"
 RESULTS = OUT / "bench_relevance.json"
 README = REPO / "benchmarks" / "README.md"
-SHARED = REPO.parent / "shared" / "data"
-if not SHARED.exists():
-    SHARED = Path("/work/shared/data")
+SHARED = shared_data()
 DATA = SHARED / "homedepot-dev"
 CATALOG = "hd"
 CLI = [sys.executable, "-m", "assistant.cli"]

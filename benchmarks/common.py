@@ -1,8 +1,25 @@
 """Small helpers shared by the benchmark scripts."""
 from __future__ import annotations
 
+import os
 import platform
 from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "benchmarks" / "out"      # figures and homes of the benchmark runs (gitignored)
+
+
+def shared_data() -> Path:
+    """The shared real-data folder: ../shared/data next to the checkout, else /work/shared/data."""
+    here = REPO.parent / "shared" / "data"
+    return here if here.exists() else Path("/work/shared/data")
+
+
+def offline() -> None:
+    """Never let a model library reach a hub, nor Chroma send telemetry."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
 def cpu_model() -> str:
