@@ -30,7 +30,7 @@ from ranking.events import EVENT_TYPES, EventStore, EventValidationError
 from ranking.service import RecommendationService
 from ranking.train import TrainConfig, train_all
 from retrieval.catalog import CatalogImportError, ColumnMapping, format_price
-from retrieval.embedder import make_embedder
+from retrieval.embedder import make_embedder, make_multilingual
 from retrieval.registry import DEMO_NAME, CatalogNotFound, CatalogRegistry, ensure_demo_catalog
 from retrieval.search import HybridSearcher, SearchFilters
 from retrieval.store import make_chroma_client
@@ -167,8 +167,6 @@ class Engine:
 
     def _multilingual(self):
         """The multilingual encoder for CJK queries (None with the hashing fake or without its wheel)."""
-        from retrieval.embedder import make_multilingual
-
         return make_multilingual(self.settings.embedder, self.settings.cache_dir)
 
     def service(self, name: str | None = None):
