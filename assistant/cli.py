@@ -29,6 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--home", help="data directory (env SHOPASSIST_HOME, default ./.shopassist)")
     parser.add_argument("--chroma-url", help="Chroma server URL (env SHOPASSIST_CHROMA_URL); default embedded")
+    parser.add_argument("--database-url", help="PostgreSQL URL for events + chat log (env SHOPASSIST_DATABASE_URL); "
+                        "default SQLite under --home")
+    parser.add_argument("--redis-url", help="Redis URL for sessions + live profiles (env SHOPASSIST_REDIS_URL); "
+                        "default in-process")
     parser.add_argument("--embedder", choices=["minilm", "hashing"], help="sentence embedder (default minilm)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -45,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
 def settings_from_args(args):
     from assistant.settings import Settings
 
-    return Settings.from_env(home=args.home, chroma_url=args.chroma_url, embedder=args.embedder)
+    return Settings.from_env(home=args.home, chroma_url=args.chroma_url, embedder=args.embedder,
+                             database_url=getattr(args, "database_url", None), redis_url=getattr(args, "redis_url", None))
 
 
 def _configure_logging(args) -> None:
@@ -73,6 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a shared server that does not answer: its message says what to start
+        from ranking.servers import ServerUnavailable
+
+        if not isinstance(exc, ServerUnavailable):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

@@ -64,9 +64,14 @@ class Engine:
         self._chat_log = None
         self._prepare_lock = threading.Lock()
         self._prepared = False
-        from assistant.dialogue import SessionStore
+        if self.settings.redis_url:   # shared by every worker: any worker serves any turn
+            from assistant.redis_sessions import RedisSessionStore
 
-        self.sessions = SessionStore(max_sessions=MAX_SESSIONS)
+            self.sessions = RedisSessionStore(self.settings.redis_url)
+        else:
+            from assistant.dialogue import SessionStore
+
+            self.sessions = SessionStore(max_sessions=MAX_SESSIONS)
 
     # ---------------------------------------------------------------- lazy components
     @property
@@ -103,11 +108,12 @@ class Engine:
     def events(self):
         with self._lock:
             if self._events is None:
-                from ranking.events import EventStore
+                from ranking.events import open_event_store
 
                 self.settings.home.mkdir(parents=True, exist_ok=True)
                 # an event must name a product of some loaded catalog (checked per catalog upstream)
-                self._events = EventStore(self.settings.events_db, known_items=self._known_item)
+                self._events = open_event_store(self.settings.events_db, known_items=self._known_item,
+                                                database_url=self.settings.database_url)
             return self._events
 
     @property
@@ -125,9 +131,9 @@ class Engine:
     def chat_log(self):
         with self._lock:
             if self._chat_log is None:
-                from assistant.privacy import ChatLog
+                from assistant.privacy import open_chat_log
 
-                self._chat_log = ChatLog.for_home(self.settings.home)
+                self._chat_log = open_chat_log(self.settings.home, self.settings.database_url)
             return self._chat_log
 
     def _name(self, catalog: str | None) -> str:
@@ -168,8 +174,13 @@ class Engine:
             if name not in self._services:
                 from ranking.service import RecommendationService
 
+                profiles = None
+                if self.settings.redis_url:   # live profiles shared by every worker
+                    from ranking.profile import RedisProfileStore
+
+                    profiles = RedisProfileStore(self.settings.redis_url, name)
                 self._services[name] = RecommendationService(self.catalog(name), self.events,
-                                                             self.settings.models_dir)
+                                                             self.settings.models_dir, profiles=profiles)
             return self._services[name]
 
     def _known_item(self, item_id: str) -> bool:
@@ -188,6 +199,13 @@ class Engine:
             from retrieval.catalogs import DEMO_NAME, ensure_demo_catalog
 
             t0 = time.perf_counter()
+            if not self.settings.demo:   # a deployment's own catalog: trained by `shopassist train`
+                self.catalog(self.settings.default_catalog)
+                self._prepared = True
+                progress(f"Ready ({time.perf_counter() - t0:.0f} s; no demo catalog).")
+                if warm:
+                    self.warm_up()
+                return
             summary = ensure_demo_catalog(self.registry, DATA_DIR, progress=progress)
             if summary is not None:
                 progress(f"Demo catalog imported: {summary.to_dict().get('n_products', '')} products "
@@ -382,8 +400,10 @@ class Engine:
                              timings_ms={"total": _ms(t0)})
             return
         cat = self.catalog(catalog)
-        session = self.sessions.get(sid, user_id)
-        with session.lock:
+        def lookup(item_id: str):   # a shared session remembers ids; a product gone from the catalog is left out
+            return _ShownProduct(cat.products[cat.index[item_id]]) if item_id in cat.index else None
+
+        with self.sessions.hold(sid, user_id, lookup) as session:
             # The shopper's message is stored with the reply in one transaction (one fsync a turn);
             # a turn without a stored reply (chitchat) stores it alone, and so does one that fails.
             asked = (sid, "user", verdict.message, user_id, time.time())
@@ -547,7 +567,7 @@ class Engine:
 
         user_id = _check_user(user_id, required=True)
         counts = forget_user(user_id, events=self.events, chat=self.chat_log,
-                             services=list(self._services.values()))
+                             services=list(self._services.values()), redis_url=self.settings.redis_url)
         self.sessions.drop_user(user_id) if hasattr(self.sessions, "drop_user") else None
         return counts
 
