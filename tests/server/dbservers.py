@@ -3,6 +3,7 @@
 `PgServer(dir)`: initdb + `pg_ctl start` on 127.0.0.1:PORT (trust auth, user `shopassist`), run as
 the `postgres` user when we are root (initdb refuses root); `stop()` / `start()` restart it on the
 same port and data. `RedisServer(dir)`: `redis-server` on 127.0.0.1:PORT, no persistence.
+`Worker(name, env, log_dir)`: one `shopassist serve` process (the tests and bench_workers.py).
 `pg_bin()` / `redis_bin()` say whether the binaries exist (tests skip with the reason otherwise).
 """
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -143,3 +146,40 @@ def create_database(url: str, name: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
     return url.rsplit("/", 1)[0] + "/" + name
+
+
+class Worker:
+    """One `shopassist serve` subprocess (python -m assistant.cli serve) on a free port; its log in log_dir."""
+
+    def __init__(self, name: str, env: dict, log_dir: Path):
+        self.name, self.env, self.log_path = name, env, log_dir / f"worker-{name}.log"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 240) -> "Worker":
+        import httpx
+
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(self.port)],
+                                         env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker {self.name} exited {self.proc.returncode}:\n{self.log()[-3000:]}")
+            try:
+                if httpx.get(self.url + "/", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"worker {self.name} did not answer within {timeout:.0f} s:\n{self.log()[-3000:]}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self, sig=signal.SIGKILL) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=30)
