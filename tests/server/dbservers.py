@@ -151,8 +151,10 @@ def create_database(url: str, name: str) -> str:
 class Worker:
     """One `shopassist serve` subprocess (python -m assistant.cli serve) on a free port; its log in log_dir."""
 
-    def __init__(self, name: str, env: dict, log_dir: Path):
+    def __init__(self, name: str, env: dict, log_dir: Path, priority: int | None = None):
+        # priority: the worker's nice value (bench_workers.py: 0, its requests are what is timed)
         self.name, self.env, self.log_path = name, env, log_dir / f"worker-{name}.log"
+        self.priority = priority
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -163,7 +165,7 @@ class Worker:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(self.port)],
                                          env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
+                                         start_new_session=True, preexec_fn=self._set_priority)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -175,6 +177,10 @@ class Worker:
                 pass
             time.sleep(0.3)
         raise RuntimeError(f"worker {self.name} did not answer within {timeout:.0f} s:\n{self.log()[-3000:]}")
+
+    def _set_priority(self) -> None:
+        if self.priority is not None:
+            os.setpriority(os.PRIO_PROCESS, 0, self.priority)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
