@@ -29,6 +29,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
+from ranking.events import open_event_store
+from ranking.profile import RedisProfileStore
+from ranking.servers import pg_database, safe_url
 from ranking.sqlite import DurableSQLite
 
 SECRET_FILE = "secret.key"
@@ -467,8 +470,6 @@ class PgChatLog(ChatLog):
     _INSERT = "INSERT INTO chat_messages(session_id,user_id,role,text,ts) VALUES (%s,%s,%s,%s,%s) RETURNING id"
 
     def __init__(self, url: str, max_chars: int = MAX_CHAT_CHARS):
-        from ranking.servers import pg_database, safe_url
-
         self.max_chars = int(max_chars)
         self.db = pg_database(url)
         self.path = safe_url(url)
@@ -542,16 +543,13 @@ def forget_user(user_id: str, *, events=None, chat: ChatLog | None = None, servi
         raise ValueError(f"Expected user_id to be a non-empty string, got {user_id!r}")
     counts = {"events": 0, "chat_messages": 0, "services": 0}
     if redis_url:
-        from assistant.redis_sessions import RedisSessionStore
-        from ranking.profile import RedisProfileStore
+        from assistant.redis_sessions import RedisSessionStore   # below privacy's callers, above dialogue
 
         counts["profiles"] = int(RedisProfileStore(redis_url, "").drop(user_id))
         counts["sessions"] = RedisSessionStore(redis_url).drop_user(user_id)
     close: list = []
     try:
         if events is None and (database_url or (home is not None and (Path(home) / "events.sqlite").exists())):
-            from ranking.events import open_event_store
-
             events = open_event_store(Path(home or ".") / "events.sqlite", database_url=database_url)
             close.append(events)
         if chat is None and (database_url or (home is not None and (Path(home) / CHAT_DB).exists())):

@@ -54,7 +54,7 @@ def setup(tmp: Path, chroma_url: str, pg_url: str):
     from ranking.data import read_sequences, sequences_to_events
     from ranking.events import EventStore
     from ranking.pg_events import PgEventStore
-    from retrieval.catalogs import DEMO_NAME, ensure_demo_catalog
+    from retrieval.registry import DEMO_NAME, ensure_demo_catalog
 
     settings = Settings(home=tmp / "home", chroma_url=chroma_url, embedder="hashing", llm="none", threads=1,
                         default_catalog=DEMO_NAME, demo=False)

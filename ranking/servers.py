@@ -159,6 +159,14 @@ def pg_database(url: str) -> PgDatabase:
         return db
 
 
+def close_database(url: str) -> None:
+    """Close and forget the pool of `url` (a server that is gone for good: no reconnect attempts)."""
+    with _DB_LOCK:
+        db = _DATABASES.pop(url, None)
+    if db is not None:
+        db.close()
+
+
 # -------------------------------------------------------------------------------------- Redis
 def redis_unavailable(url: str, exc: BaseException) -> ServerUnavailable:
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -218,6 +218,9 @@ def private_pg():
         pytest.skip(MISSING_PG)
     server = PgServer().start()
     yield server
+    from ranking.servers import close_database
+
+    close_database(server.url)
     server.destroy()
 
 

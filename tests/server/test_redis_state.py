@@ -34,7 +34,7 @@ def test_profile_round_trip_is_exact(redis_url):
 
 
 def test_session_survives_between_store_objects_and_drop_user(redis_url):
-    from assistant.intent import Intent
+    from assistant.schema import Intent
     from assistant.redis_sessions import RedisSessionStore
 
     products = {"p1": {"id": "p1", "price": 10.0}, "p2": {"id": "p2", "price": 20.0}}

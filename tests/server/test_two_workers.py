@@ -77,6 +77,9 @@ def cluster(tmp_path_factory, chroma_url):
     finally:
         for w in (a, b):
             w.kill(signal.SIGTERM)
+        from ranking.servers import close_database
+
+        close_database(pg.url)
         pg.destroy()
         rd.destroy()
 
