@@ -118,8 +118,13 @@ def _timed_catalog(settings, n: int) -> dict:
     LexicalIndex(cat.texts)
     bm25_s = time.perf_counter() - t
     t = time.perf_counter()
-    searcher = fresh.searcher("scale")        # BM25 again + the Chroma collection
+    searcher = fresh.searcher("scale")        # first start after the import: BM25 built (and saved)
     searcher_s = time.perf_counter() - t
+    again = Engine(settings, llm=False)
+    again.catalog("scale")
+    t = time.perf_counter()
+    again.searcher("scale")                   # any later start / worker: the saved BM25 is loaded
+    restart_s = time.perf_counter() - t
     t = time.perf_counter()
     searcher.filter_index
     filter_s = time.perf_counter() - t
@@ -136,7 +141,7 @@ def _timed_catalog(settings, n: int) -> dict:
         searcher.search(q, k=10, filters={"max_price": 40, "must_have": [rng.choice(colors).lower()]})
         filtered.append((time.perf_counter() - t) * 1000)
     return {"catalog_load_s": round(load_s, 2), "bm25_build_s": round(bm25_s, 2),
-            "searcher_start_s": round(searcher_s, 2), "filter_index_build_s": round(filter_s, 2),
+            "searcher_first_start_s": round(searcher_s, 2), "searcher_restart_s": round(restart_s, 2), "filter_index_build_s": round(filter_s, 2),
             "search_ms": pct(plain), "search_filtered_ms": pct(filtered), "disk_mib": du_mib(settings.home),
             "disk_mib_per_million": round(du_mib(settings.home) * 1e6 / n, 1), "peak_rss_mib": peak_mib()}
 
