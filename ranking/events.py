@@ -298,6 +298,19 @@ class EventStoreBase:
                     result.errors.append(f"event #{pos + 1}: {exc}")
         return valid, result
 
+    @staticmethod
+    def write_chunks(valid: list[Event], result: ImportResult, chunk_size: int,
+                     write: Callable[[list[Event]], int], progress: Callable[[str], None] | None) -> ImportResult:
+        """add_many's second pass: `write(chunk)` commits one chunk and returns how many were new."""
+        for start in range(0, len(valid), chunk_size):
+            chunk = valid[start: start + chunk_size]
+            inserted = write(chunk)
+            result.inserted += inserted
+            result.duplicates += len(chunk) - inserted
+            if progress:
+                progress(f"  events: {start + len(chunk):,}/{len(valid):,} written")
+        return result
+
     def close(self) -> None:  # pragma: no cover - overridden
         pass
 
@@ -341,9 +354,7 @@ class EventStore(EventStoreBase, DurableSQLite):
         event is rejected (the error names the position). True: invalid events are counted in
         `rejected` with their messages in `errors`, the rest are written.
         """
-        valid, result = self.validate_all(events, skip_invalid)
-        for start in range(0, len(valid), chunk_size):
-            chunk = valid[start : start + chunk_size]
+        def write(chunk: list[Event]) -> int:
             with self._transaction() as conn:
                 before = conn.total_changes
                 conn.executemany(
@@ -351,12 +362,10 @@ class EventStore(EventStoreBase, DurableSQLite):
                     "VALUES (?,?,?,?,?,?,?)",
                     [_row(e) for e in chunk],
                 )
-                inserted = conn.total_changes - before
-            result.inserted += inserted
-            result.duplicates += len(chunk) - inserted
-            if progress:
-                progress(f"  events: {start + len(chunk):,}/{len(valid):,} written")
-        return result
+                return conn.total_changes - before
+
+        valid, result = self.validate_all(events, skip_invalid)
+        return self.write_chunks(valid, result, chunk_size, write, progress)
 
     def forget_user(self, user_id: str) -> int:
         """Delete every event of the user (overwritten on disk, WAL checkpointed); returns count."""

@@ -77,32 +77,30 @@ class PgEventStore(EventStoreBase):
     def add_many(self, events: Iterable[Event | dict], *, skip_invalid: bool = False, chunk_size: int = 50_000,
                  progress: Callable[[str], None] | None = None) -> ImportResult:
         """Bulk insert (COPY + INSERT ... ON CONFLICT per chunk, each chunk one transaction)."""
-        valid, result = self.validate_all(events, skip_invalid)
-        for start in range(0, len(valid), chunk_size):
-            chunk = [_row(e) for e in valid[start: start + chunk_size]]
+        def write_chunk(events: list[Event]) -> int:
+            rows = [_row(e) for e in events]
 
-            def write(conn, chunk=chunk) -> int:
+            def write(conn) -> int:
                 conn.execute("CREATE TEMP TABLE IF NOT EXISTS events_in (event_id TEXT, user_id TEXT, item_id TEXT, "
                              "type TEXT, ts DOUBLE PRECISION, value_num DOUBLE PRECISION, value_txt TEXT) "
                              "ON COMMIT DELETE ROWS")
                 with conn.cursor().copy("COPY events_in FROM STDIN") as copy:
-                    for r in chunk:
+                    for r in rows:
                         copy.write_row(r)
-                # first occurrence wins inside the chunk too (DISTINCT ON keeps arrival order by ctid)
+                # the first occurrence of an id inside the chunk wins; seq follows the input order
                 cur = conn.execute(
                     "INSERT INTO events(event_id,user_id,item_id,type,ts,value_num,value_txt) "
-                    "SELECT DISTINCT ON (event_id) event_id,user_id,item_id,type,ts,value_num,value_txt "
-                    "FROM events_in ORDER BY event_id, ctid ON CONFLICT (event_id) DO NOTHING")
+                    "SELECT event_id,user_id,item_id,type,ts,value_num,value_txt FROM ("
+                    " SELECT DISTINCT ON (event_id) *, ctid AS arrival FROM events_in ORDER BY event_id, ctid) d "
+                    "ORDER BY arrival ON CONFLICT (event_id) DO NOTHING")
                 return cur.rowcount
 
             # A retried chunk is harmless: rows its first try committed are conflicts now (the store
             # holds each event once; such rows are then reported as duplicates).
-            inserted = self.db.run(write)
-            result.inserted += inserted
-            result.duplicates += len(chunk) - inserted
-            if progress:
-                progress(f"  events: {start + len(chunk):,}/{len(valid):,} written")
-        return result
+            return self.db.run(write)
+
+        valid, result = self.validate_all(events, skip_invalid)
+        return self.write_chunks(valid, result, chunk_size, write_chunk, progress)
 
     def forget_user(self, user_id: str) -> int:
         n = self.db.run(lambda c: c.execute("DELETE FROM events WHERE user_id=%s", (user_id,)).rowcount)

@@ -150,3 +150,13 @@ def test_retry_after_an_unseen_commit_counts_the_event_once(pg_url, monkeypatch)
     assert broke["n"] == 1
     assert ack.duplicate is False and store.count() == 1
     assert store.add(_events(1)[0]).duplicate is True   # a real repeat is still a duplicate
+
+
+def test_bulk_import_keeps_arrival_order_for_equal_timestamps(pg_url):
+    from ranking.pg_events import PgEventStore
+
+    store = PgEventStore(pg_url)
+    same_time = [{"event_id": eid, "user_id": "u", "item_id": "i", "type": "view", "timestamp": 1_700_000_000}
+                 for eid in ("z", "a", "m")]
+    store.add_many(same_time)
+    assert [e.event_id for e in store.user_events("u")] == ["z", "a", "m"]
