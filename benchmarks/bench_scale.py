@@ -274,7 +274,7 @@ def main(argv=None) -> int:
     if args.json:
         path = Path(args.json)
         old = json.loads(path.read_text()) if path.exists() else []
-        old.append({"what": args.what, "command": "python benchmarks/bench_scale.py " + " ".join(
+        old.append({"what": args.what, "timed_under_cpu_lock": timed_section.locked, "command": "python benchmarks/bench_scale.py " + " ".join(
             argv if argv is not None else sys.argv[1:]), "results": results})
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(old, indent=1))

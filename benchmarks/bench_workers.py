@@ -189,6 +189,7 @@ def main(argv=None) -> int:
     try:
         settings, users, import_s = setup(tmp, chroma.url, pg.url)     # untimed: at the started priority
         result = {"machine": {"cpus": len(os.sched_getaffinity(0)), "cpu": cpu_model()},
+                  "timed_under_cpu_lock": timed_section.locked,
                   "event_import_s_under_nice": import_s}
         with timed_section():
             result["backends"] = step_backends(settings, users, args.rounds, pg.url, rd.url)
