@@ -9,6 +9,10 @@ import argparse
 import importlib
 import sys
 
+from assistant.commands import settings_from_args
+from assistant.errors import CLIError
+from ranking.servers import ServerUnavailable
+
 # Command modules, in the order they appear in --help. Each registers one or more subcommands.
 COMMAND_MODULES = (
     "catalog", "search",          # retrieval (catalog import, hybrid search)
@@ -16,10 +20,6 @@ COMMAND_MODULES = (
     "parse", "chat", "model",     # assistant
     "serve",                      # Gradio app
 )
-
-
-class CLIError(Exception):
-    """A user-facing error: printed without a traceback, exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,13 +44,6 @@ def build_parser() -> argparse.ArgumentParser:
             raise
         module.register(sub)
     return parser
-
-
-def settings_from_args(args):
-    from assistant.settings import Settings
-
-    return Settings.from_env(home=args.home, chroma_url=args.chroma_url, embedder=args.embedder,
-                             database_url=getattr(args, "database_url", None), redis_url=getattr(args, "redis_url", None))
 
 
 def _configure_logging(args) -> None:
@@ -78,11 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:  # a shared server that does not answer: its message says what to start
-        from ranking.servers import ServerUnavailable
-
-        if not isinstance(exc, ServerUnavailable):
-            raise
+    except ServerUnavailable as exc:  # a shared server that does not answer: its message says what to start
         print(f"error: {exc}", file=sys.stderr)
         return 3
 

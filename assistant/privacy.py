@@ -29,7 +29,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
-from ranking.events import open_event_store
+from assistant.redis_sessions import RedisSessionStore
+from ranking.stores import open_event_store
 from ranking.profile import RedisProfileStore
 from ranking.servers import pg_database, safe_url
 from ranking.sqlite import DurableSQLite
@@ -543,8 +544,6 @@ def forget_user(user_id: str, *, events=None, chat: ChatLog | None = None, servi
         raise ValueError(f"Expected user_id to be a non-empty string, got {user_id!r}")
     counts = {"events": 0, "chat_messages": 0, "services": 0}
     if redis_url:
-        from assistant.redis_sessions import RedisSessionStore   # below privacy's callers, above dialogue
-
         counts["profiles"] = int(RedisProfileStore(redis_url, "").drop(user_id))
         counts["sessions"] = RedisSessionStore(redis_url).drop_user(user_id)
     close: list = []

@@ -14,6 +14,7 @@ import json
 from typing import Any, Callable
 
 from assistant.dialogue import Session
+from ranking.servers import ServerUnavailable, redis_state
 
 PREFIX = "shopassist:session:"
 USER_PREFIX = "shopassist:user-sessions:"
@@ -31,8 +32,6 @@ class RedisSessionStore:
     def state(self):
         """The shared client (connected on first use, so building an Engine needs no server)."""
         if self._state is None:
-            from ranking.servers import redis_state
-
             self._state = redis_state(self.url)
         return self._state
 
@@ -63,8 +62,6 @@ class RedisSessionStore:
 
     @contextlib.contextmanager
     def hold(self, session_id: str, user_id: str | None = None, lookup: Callable[[str], Any] | None = None):
-        from ranking.servers import ServerUnavailable
-
         lock = self.state.client.lock(LOCK_PREFIX + session_id, timeout=self.lock_timeout_s,
                                       blocking_timeout=self.wait_s)
         if not self.state.call(lambda r: lock.acquire()):

@@ -9,7 +9,7 @@ One row per event. An event is acknowledged only after its transaction has commi
 Thread safety: one SQLite connection per thread (sqlite3 connections must not be shared), and
 writes from several threads or processes are serialised by SQLite itself (busy timeout 10 s).
 
-`open_event_store(path, database_url=...)` picks the backend: with a `postgresql://` URL the
+`ranking.stores.open_event_store(path, database_url=...)` picks the backend: with a `postgresql://` URL the
 same store lives in PostgreSQL (ranking/pg_events.py, shared by several workers) with the same
 guarantees; `EventStoreBase` holds what both share (validation, the catalog check).
 """
@@ -415,15 +415,6 @@ class EventStore(EventStoreBase, DurableSQLite):
             "SELECT user_id, COUNT(*) c FROM events GROUP BY user_id ORDER BY c DESC, user_id LIMIT ?", (n,)
         ).fetchall()
         return [(u, int(c)) for u, c in rows]
-
-
-def open_event_store(path: Path | str, known_items=None, database_url: str | None = None) -> EventStoreBase:
-    """The event store of a deployment: PostgreSQL when `database_url` is set, else SQLite at `path`."""
-    if database_url:
-        from .pg_events import PgEventStore
-
-        return PgEventStore(database_url, known_items=known_items)
-    return EventStore(path, known_items=known_items)
 
 
 def _row(e: Event) -> tuple:

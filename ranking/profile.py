@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .events import OWNED_TYPES, Event, event_weight
+from .servers import redis_state
 
 
 @dataclass
@@ -311,8 +312,6 @@ class RedisProfileStore:
     PREFIX = "shopassist:profile:"
 
     def __init__(self, url: str, catalog: str, ttl_s: float = 30 * 86400):
-        from .servers import redis_state
-
         self.state = redis_state(url)
         self.catalog = catalog
         self.ttl_s = int(ttl_s)
