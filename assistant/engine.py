@@ -176,7 +176,8 @@ class Engine:
         with self._lock:
             if name not in self._services:
                 # live profiles shared by every worker (Redis), else in this process
-                profiles = RedisProfileStore(self.settings.redis_url, name) if self.settings.redis_url else None
+                profiles = (RedisProfileStore(self.settings.redis_url, name, store=self.events.location)
+                            if self.settings.redis_url else None)
                 self._services[name] = RecommendationService(self.catalog(name), self.events,
                                                              self.settings.models_dir, profiles=profiles)
             return self._services[name]

@@ -311,9 +311,11 @@ class RedisProfileStore:
 
     PREFIX = "shopassist:profile:"
 
-    def __init__(self, url: str, catalog: str, ttl_s: float = 30 * 86400):
+    def __init__(self, url: str, catalog: str, ttl_s: float = 30 * 86400, store: str = ""):
+        # store: the event store the profiles were computed from (its location); part of the field,
+        # so a profile is never read against another store's watermarks
         self.state = redis_state(url)
-        self.catalog = catalog
+        self.catalog = f"{catalog}|{store}" if store else catalog
         self.ttl_s = int(ttl_s)
 
     def _key(self, user_id: str) -> str:

@@ -158,7 +158,9 @@ class RecommendationService:
             if mark == p.watermark:
                 return False
             new = self.events.user_events(p.user_id, since_seq=p.watermark[1], until_seq=mark[1])
-            if mark[0] != p.watermark[0] + len(new):  # deletions / late commits: rebuild from scratch
+            # deletions, late commits, or a store whose highest seq went back (a profile saved from
+            # another event store, a restored database): rebuild from scratch
+            if mark[0] != p.watermark[0] + len(new) or mark[1] < p.watermark[1]:
                 fresh = UserProfile(p.user_id)
                 new = self.events.user_events(p.user_id, until_seq=mark[1])
                 for name in ("rows", "types", "weights", "times", "owned", "interest", "category_aff", "brand_aff",
