@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -222,6 +223,7 @@ def main(argv=None) -> int:
         chroma.stop()
         pg.destroy()
         rd.destroy()
+        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
