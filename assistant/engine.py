@@ -23,6 +23,11 @@ MAX_SESSIONS = 10_000
 CHAT_K = 5          # products per chat answer
 HISTORY_SUPPORT = 0.2  # explain-view strength a behaviour component needs before "you bought X" is said
 POOL = 200          # search candidates handed to the ranker
+# A budget on a catalog where most products have no price: said once per conversation, then the
+# answer goes on without the price limit.
+NOTE_NO_PRICES = "no_prices"
+NO_PRICE_NOTE = {"en": "(No prices in this catalog: budget ignored.) ",
+                 "zh": "（此目录没有价格，已忽略预算。）"}
 
 
 @dataclass
@@ -421,8 +426,9 @@ class Engine:
                     relaxed = intent.model_copy(update={"price_min": None, "price_max": None})
                     products, again = self._find(cat, relaxed, user_id, session, catalog)
                     stage = {k: round(stage.get(k, 0.0) + v, 2) for k, v in again.items()}   # both searches count
-                    note = ("此目录的大多数商品没有价格，以下结果未按价格筛选。" if intent.language == "zh" else
-                            "Most products in this catalog have no price, so these results ignore the price limit. ")
+                    if NOTE_NO_PRICES not in session.notes:   # said once per conversation, briefly
+                        session.notes.add(NOTE_NO_PRICES)
+                        note = NO_PRICE_NOTE["zh" if intent.language == "zh" else "en"]
                 timings.update(stage)
                 t = time.perf_counter()
                 line = note + summarize(intent, products)
