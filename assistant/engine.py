@@ -70,8 +70,10 @@ class Engine:
         self._prepare_lock = threading.Lock()
         self._prepared = False
         from assistant.dialogue import SessionStore
+        from assistant.insights import LatencyLog
 
         self.sessions = SessionStore(max_sessions=MAX_SESSIONS)
+        self.latency = LatencyLog()   # per-endpoint latencies for the merchant lab (in memory only)
 
     # ---------------------------------------------------------------- lazy components
     @property
@@ -531,6 +533,20 @@ class Engine:
         if note:
             out["note"] = note
         return out
+
+    def model_manifest(self, catalog: str | None = None) -> dict | None:
+        """The live model bundle's manifest (validation metrics, fusion weights, when trained), or None."""
+        from ranking.bundle import bundle_root, read_manifest
+
+        return read_manifest(bundle_root(self.settings.models_dir, self.catalog(catalog).name))
+
+    def recent_events(self, limit: int = 5000) -> list:
+        """The most recently stored behaviour events, newest first (merchant lab: live activity)."""
+        return self.events.latest(limit)
+
+    def recent_chat(self, limit: int = 2000) -> list:
+        """The last stored (redacted) chat messages, oldest first (merchant lab: query insights)."""
+        return self.chat_log.recent(limit)
 
     # ---------------------------------------------------------------- catalogs & users
     def import_catalog(self, path, name: str, mapping: dict | None = None, skip_bad_rows: bool = False,

@@ -8,6 +8,7 @@ import pytest
 
 from assistant import handlers as h
 from assistant.errors import UserError
+from fake_engine import FakeChatResult
 
 
 # ------------------------------------------------------------------ argument checks
@@ -161,13 +162,54 @@ def test_card_action_records_event_and_maps_like_to_click(fake_engine):
 
 def test_chat_stream_grows_then_products(fake_engine):
     steps = list(h.chat_stream(fake_engine, "serum", [], "u1", "s1", "beauty"))
-    assert steps[0][0][-2:] == [{"role": "user", "content": "serum"}, {"role": "assistant", "content": ""}]
-    replies = [hist[-1]["content"] for hist, _ in steps]
+    # never an empty bubble: "Thinking ..." until the engine's first result (it was "" before issue 14)
+    assert steps[0][0][-2:] == [{"role": "user", "content": "serum"}, {"role": "assistant", "content": h.THINKING}]
+    assert all(hist[-1]["content"] for hist, _, _ in steps)
+    replies = [hist[-1]["content"] for hist, _, _ in steps]
     assert h.chat_text("<b>x</b> & **y**\n2.") == "&lt;b&gt;x&lt;/b&gt; &amp; **y**\n2."
     assert replies[-1] == "Here are 2 options." and len(replies) > 2
-    assert all(products is None for _, products in steps[:-2])   # no cards while only text arrives
-    assert steps[-2][1] == steps[-1][1]                          # cards as soon as the engine has them
+    assert all(products is None for _, products, _ in steps[:-2])   # no cards while only text arrives
+    assert steps[-2][1] == steps[-1][1]                             # cards as soon as the engine has them
     assert {p["id"] for p in steps[-1][1]} == {"p3", "p4"}
+    assert [working for _, _, working in steps] == [True] * (len(steps) - 1) + [False]
+    assert [s["endpoint"] for s in fake_engine.latency.summary()] == ["chat (UI)"]
+
+
+def test_chat_stream_pending_result_keeps_thinking(fake_engine):
+    """A result the engine marks pending (issue 16b: the LLM still refines it) shows its cards at once
+    and says it is still thinking; the final result drops the note."""
+    def slow_stream(message, user_id=None, session_id=None, catalog=None):
+        products = fake_engine._search(message, 2)
+        yield FakeChatResult("Here are 2 quick matches:", products, pending=True)
+        yield FakeChatResult("Here are 2 refined matches:", products)
+
+    fake_engine.chat_stream = slow_stream
+    steps = list(h.chat_stream(fake_engine, "serum", [], "u1", "s1", "beauty"))
+    hist, products, working = steps[1]
+    assert hist[-1]["content"] == "Here are 2 quick matches:\n\n" + h.STILL_THINKING
+    assert products and working
+    assert steps[-1][0][-1]["content"] == "Here are 2 refined matches:" and steps[-1][2] is False
+
+
+def test_cards_show_brand_and_category():
+    out = h.render_cards([{"id": "a", "title": "T", "brand": "OGX <b>", "category": "Beauty > Hair Care > Shampoos"}])
+    assert '<span class="sa-brand">OGX &lt;b&gt;</span>' in out
+    assert '<span class="sa-category" title="Beauty &gt; Hair Care &gt; Shampoos">Hair Care › Shampoos</span>' in out
+    assert "sa-category" not in h.render_cards([{"id": "a", "title": "T", "category": None}])
+    assert h.category_label("Cleanser") == "Cleanser" and h.category_label("") == ""
+
+
+def test_api_calls_record_latency(fake_engine):
+    h.api_search(fake_engine, "serum", 3)
+    h.api_recommend(fake_engine, "u1", None, 3)
+    h.api_event(fake_engine, "u1", "p1", "view")
+    with pytest.raises(UserError):
+        h.api_search(fake_engine, "serum", 0)   # refused calls are answered too: they count
+    h.api_chat(fake_engine, "serum", "u1", "s1")
+    summary = {s["endpoint"]: s for s in fake_engine.latency.summary()}
+    assert set(summary) == {"/search", "/recommend", "/event", "/chat"}
+    assert summary["/search"]["n"] == 2 and summary["/event"]["n"] == 1
+    assert all(0 <= s["p50_ms"] <= s["p99_ms"] for s in summary.values())
 
 
 # ------------------------------------------------------------------ merchant lab
