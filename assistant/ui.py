@@ -78,8 +78,8 @@ def build_app(engine, *, title: str = "ShopAssist", demo_users_n: int = 20):
         with gr.Tab("Shopper", id="shopper", elem_id="tab-shopper"):
             with gr.Row():
                 with gr.Column(scale=3):
-                    with gr.Row(elem_id="examples", equal_height=True):
-                        gr.Markdown("**Try:**", elem_classes="sa-try")
+                    gr.Markdown("**Try an example** (what works on this catalog):", elem_id="examples-label")
+                    with gr.Row(elem_id="examples"):
                         example_buttons = [
                             gr.Button(*_example_args(examples, i), size="sm", variant="secondary",
                                       elem_id=f"example-{i}", elem_classes="sa-example", min_width=60, scale=0,
@@ -139,7 +139,7 @@ def build_app(engine, *, title: str = "ShopAssist", demo_users_n: int = 20):
                     with gr.Row():
                         lab_why_item = gr.Dropdown(choices=[], label="Why this rank? Pick a result", elem_id="lab-why-item",
                                                    scale=1)
-                        lab_why = gr.BarPlot(_frame([], ["component", "value"]), x="component", y="value",
+                        lab_why = gr.BarPlot(None, x="component", y="value",
                                              title="Score components of the chosen result", elem_id="lab-why-plot",
                                              scale=3, height=260, sort=None)
 
@@ -147,14 +147,15 @@ def build_app(engine, *, title: str = "ShopAssist", demo_users_n: int = 20):
                     models_refresh = gr.Button("Refresh", size="sm", elem_id="models-refresh")
                     models_summary = gr.Markdown("", elem_id="models-summary")
                     with gr.Row():
-                        models_ndcg = gr.BarPlot(_frame([], ["model", "value", "source"]), x="model", y="value",
+                        models_ndcg = gr.BarPlot(None, x="model", y="value",
                                                  color="source", title="NDCG@10", elem_id="models-ndcg", height=300,
                                                  color_map=MODEL_COLORS, sort=None)
-                        models_hr = gr.BarPlot(_frame([], ["model", "value", "source"]), x="model", y="value",
+                        models_hr = gr.BarPlot(None, x="model", y="value",
                                                color="source", title="HR@10", elem_id="models-hr", height=300,
                                                color_map=MODEL_COLORS, sort=None)
-                        models_weights = gr.BarPlot(_frame([], ["model", "weight"]), x="model", y="weight",
-                                                    title="Fusion weights", elem_id="models-weights", height=300, sort=None)
+                        models_weights = gr.BarPlot(None, x="model", y="weight",
+                                                    title="Fusion weights", elem_id="models-weights", height=300, sort=None,
+                                                    y_lim=[0, None])
 
                 with gr.Tab("Live activity", id="lab-live", elem_id="panel-live") as tab_live:
                     with gr.Row():
@@ -163,12 +164,12 @@ def build_app(engine, *, title: str = "ShopAssist", demo_users_n: int = 20):
                         live_refresh = gr.Button("Refresh", size="sm", elem_id="live-refresh", scale=1)
                     live_summary = gr.Markdown("", elem_id="live-summary")
                     with gr.Row():
-                        live_events = gr.BarPlot(_frame([], ["minute", "events", "type"]), x="minute", y="events",
+                        live_events = gr.BarPlot(None, x="minute", y="events",
                                                  color="type", title="Events per minute by type", elem_id="live-events",
                                                  height=280, x_title="minute (UTC)")
-                        live_latency = gr.BarPlot(_frame([], ["endpoint", "ms", "stat"]), x="endpoint", y="ms",
+                        live_latency = gr.BarPlot(None, x="endpoint", y="ms",
                                                   color="stat", title="Latency p50 / p99 (ms)", elem_id="live-latency",
-                                                  height=280, sort=None)
+                                                  height=280, sort=None, x_label_angle=-30, y_lim=[0, None])
                     with gr.Row():
                         live_latency_table = gr.Dataframe(headers=["endpoint", "n", "p50_ms", "p99_ms"],
                                                           label="Latency per endpoint", elem_id="live-latency-table",
@@ -180,9 +181,9 @@ def build_app(engine, *, title: str = "ShopAssist", demo_users_n: int = 20):
                     queries_refresh = gr.Button("Refresh", size="sm", elem_id="queries-refresh")
                     queries_summary = gr.Markdown("", elem_id="queries-summary")
                     with gr.Row():
-                        queries_top = gr.BarPlot(_frame([], ["query", "times"]), x="query", y="times", title="Top queries",
+                        queries_top = gr.BarPlot(None, x="query", y="times", title="Top queries",
                                                  elem_id="queries-top", height=300, sort="-y", x_label_angle=-30)
-                        queries_unplaced = gr.BarPlot(_frame([], ["word", "times"]), x="word", y="times",
+                        queries_unplaced = gr.BarPlot(None, x="word", y="times",
                                                       title="Words the parser could not place", elem_id="queries-unplaced",
                                                       height=300, sort="-y", x_label_angle=-30)
                     queries_few = gr.Dataframe(headers=["query", "results", "times"], label="Queries with zero or few results",
@@ -191,7 +192,7 @@ def build_app(engine, *, title: str = "ShopAssist", demo_users_n: int = 20):
                 with gr.Tab("Catalog health", id="lab-health", elem_id="panel-health") as tab_health:
                     health_refresh = gr.Button("Refresh", size="sm", elem_id="health-refresh")
                     health_table = gr.Dataframe(label="Catalogs", elem_id="health-table", interactive=False)
-                    health_shares = gr.BarPlot(_frame([], ["field", "share", "catalog"]), x="field", y="share",
+                    health_shares = gr.BarPlot(None, x="field", y="share",
                                                color="catalog", title="Share of products with each field",
                                                elem_id="health-shares", height=300, y_lim=[0, 1], sort=None,
                                                x_label_angle=-30)
@@ -344,9 +345,10 @@ def build_app(engine, *, title: str = "ShopAssist", demo_users_n: int = 20):
                 r = h.lab_activity(engine, int(minutes))
             import pandas as pd
 
-            events = _frame(r["per_minute"], ["minute", "events", "type"])
+            events = _frame(r["per_minute"], ["minute", "events", "type"]).astype({"events": float})
             events["minute"] = pd.to_datetime(events["minute"], unit="s")
-            latency = [{"endpoint": x["endpoint"], "ms": x[stat], "stat": stat.split("_")[0]}
+            # one bar per endpoint and statistic (side by side, not stacked)
+            latency = [{"endpoint": f"{x['endpoint']} {stat[:3]}", "ms": float(x[stat]), "stat": stat[:3]}
                        for x in r["latency"] for stat in ("p50_ms", "p99_ms")]
             return (r["summary"], events, _frame(latency, ["endpoint", "ms", "stat"]),
                     _frame(r["latency"], ["endpoint", "n", "p50_ms", "p99_ms"]),
@@ -355,8 +357,9 @@ def build_app(engine, *, title: str = "ShopAssist", demo_users_n: int = 20):
         def on_queries(cat):
             with user_errors():
                 r = h.lab_query_insights(engine, cat)
-            return (r["summary"], _frame([{"query": q, "times": n} for q, n in r["top_queries"]], ["query", "times"]),
-                    _frame([{"word": w, "times": n} for w, n in r["unplaced"]], ["word", "times"]),
+            return (r["summary"],
+                    _frame([{"query": q, "times": float(n)} for q, n in r["top_queries"]], ["query", "times"]),
+                    _frame([{"word": w, "times": float(n)} for w, n in r["unplaced"]], ["word", "times"]),
                     _frame(r["zero_or_few"], ["query", "results", "times"]))
 
         def on_health(cat):
@@ -445,6 +448,13 @@ def build_app(engine, *, title: str = "ShopAssist", demo_users_n: int = 20):
     return demo
 
 
+# Page-wide CSS (Gradio 6 takes it at launch): example buttons sized to their text, on one line.
+PAGE_CSS = """
+#examples { flex-wrap: wrap; gap: 6px; }
+#examples .sa-example { flex: 0 0 auto !important; width: auto !important; min-width: 0 !important;
+                        white-space: nowrap; }
+"""
+
 # Model report bar colours: this system's bars in the theme's accent, the published anchors grey.
 MODEL_COLORS = {"this bundle (validation)": "#f97316", "published anchor": "#9ca3af"}
 
@@ -502,6 +512,6 @@ def launch(demo, host: str = "127.0.0.1", port: int = 7860, **kwargs):
     """Launch with the project's defaults (local only, no analytics, errors shown as messages)."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     options = dict(server_name=host, server_port=port, show_error=True, footer_links=["api"],
-                   state_session_capacity=SESSION_CAPACITY)
+                   state_session_capacity=SESSION_CAPACITY, css=PAGE_CSS)
     options.update(kwargs)
     return demo.launch(**options)
