@@ -213,7 +213,7 @@ def model_report(manifest: dict | None, anchors: dict | None = None) -> dict:
     trained_at = manifest.get("trained_at")
     return {"trained": True, "metrics": metrics, "anchors": anchor_rows, "weights": weights,
             "version": manifest.get("version", ""),
-            "trained_at": (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(trained_at)) if trained_at else None),
+            "trained_at": (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(trained_at)) if trained_at is not None else None),
             "n_events": manifest.get("n_events"), "n_users": manifest.get("n_users"),
             "n_items": manifest.get("n_items"), "models": list(manifest.get("models") or [])}
 

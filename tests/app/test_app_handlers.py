@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import subprocess
+from types import SimpleNamespace
 import sys
 
 import pytest
@@ -253,3 +254,48 @@ def test_handlers_import_is_light():
             "print(sorted(m for m in ('gradio', 'torch', 'chromadb', 'transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------------------ demo first screen + lab panels
+def test_example_messages_and_demo_shoppers(fake_engine):
+    # no product type has two products here, so no type / exclusion / Chinese example
+    assert h.example_messages(fake_engine, "beauty") == [("brand", "CeraVe cleanser"), ("follow-up", "something cheaper")]
+    html_ = h.render_demo_shoppers(fake_engine.demo_users())
+    assert "<code>A1DEMO</code> · 3 events · recently: Olay &lt;cream&gt;" in html_
+    assert "New shopper" in h.render_demo_shoppers([])
+
+
+def test_lab_model_report_untrained_and_trained(fake_engine):
+    r = h.lab_model_report(fake_engine, "beauty")
+    assert r["trained"] is False and "No trained models" in r["summary"]
+    fake_engine.manifest = {"version": "v9", "trained_at": 1.7e9, "n_events": 198502, "n_users": 22363,
+                            "n_items": 5, "models": ["pop"], "weights": {"pop": 1.0},
+                            "validation": {"pop": {"val_ndcg@10": 0.01, "val_hr@10": 0.02}}}
+    r = h.lab_model_report(fake_engine, "beauty")
+    assert "198,502 events" in r["summary"] and "pop 1" in r["summary"]
+    assert r["anchors"] == []          # a 5-product catalog is not the Beauty benchmark: no published anchors
+    assert {m["metric"] for m in r["metrics"]} == {"NDCG@10", "HR@10"}
+
+
+def test_lab_activity_and_query_insights(fake_engine):
+    h.api_event(fake_engine, "u1", "p1", "view")
+    h.api_event(fake_engine, "u2", "p2", "cart")
+    h.api_search(fake_engine, "serum", 3)
+    r = h.lab_activity(fake_engine, 30)
+    assert r["n_events"] == 2 and r["active_shoppers"] == 2
+    assert {x["endpoint"] for x in r["latency"]} == {"/event", "/search"}
+    assert "2 active shoppers" in r["summary"]
+    fake_engine.chat_messages = [SimpleNamespace(session_id="s", role="user", text="zorbing helmet"),
+                                 SimpleNamespace(session_id="s", role="assistant", text="I couldn't find ...")]
+    q = h.lab_query_insights(fake_engine, "beauty")
+    assert q["zero_or_few"][0]["query"] == "zorbing helmet" and ("zorbing", 1) in q["unplaced"]
+
+
+def test_lab_catalog_health_and_why_rank(fake_engine):
+    reports = h.lab_catalog_health(fake_engine)
+    assert [r["catalog"] for r in reports] == ["beauty"] and reports[0]["products"] == 5
+    out = h.lab_run(fake_engine, "serum cream", None, 5)
+    shown = out["products"]["plain"]
+    rows = h.why_rank_rows(shown, shown[0]["id"])
+    assert rows == [{"component": k, "value": float(v)} for k, v in shown[0]["components"].items()]
+    assert h.why_rank_rows(shown, "nope") == []
