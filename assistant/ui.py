@@ -511,7 +511,11 @@ def _progress_adapter(progress):
 def launch(demo, host: str = "127.0.0.1", port: int = 7860, **kwargs):
     """Launch with the project's defaults (local only, no analytics, errors shown as messages)."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    # _frontend=False skips Gradio's "is localhost reachable" probe (one HEAD with a 3 s timeout;
+    # that is all the flag does in gradio 6.31): on a loaded 2-core machine, with the warm-up thread
+    # loading models, the probe timed out and launch() refused to serve ("When localhost is not
+    # accessible, a shareable link must be created") although the server was up.
     options = dict(server_name=host, server_port=port, show_error=True, footer_links=["api"],
-                   state_session_capacity=SESSION_CAPACITY, css=PAGE_CSS)
+                   state_session_capacity=SESSION_CAPACITY, css=PAGE_CSS, _frontend=False)
     options.update(kwargs)
     return demo.launch(**options)
