@@ -341,6 +341,7 @@ def chat_text(text: str) -> str:
     return html.escape(html.unescape(text or ""), quote=False)
 
 
+KEEP_CARDS_ACTIONS = ("ask_about_product", "compare")   # answers about the cards already shown
 THINKING = "Thinking …"                    # the bubble before the engine's first result
 STILL_THINKING = "… still thinking"        # appended while the engine refines a pending result
 
@@ -387,6 +388,8 @@ def chat_stream(engine, message: str, history: list[dict] | None, user_id: str |
     finally:
         record_latency(engine, "chat (UI)", (time.perf_counter() - started) * 1000)
     products = list(last.products) if last is not None else []
+    if not products and last is not None and (last.intent or {}).get("action") in KEEP_CARDS_ACTIONS:
+        products = None   # a question about a shown product: the cards it is about stay on screen
     history[-1] = {"role": "assistant",
                    "content": chat_text(last.reply) if last is not None and last.reply else "(no answer)"}
     yield list(history), products, False

@@ -192,6 +192,16 @@ def test_chat_stream_pending_result_keeps_thinking(fake_engine):
     assert steps[-1][0][-1]["content"] == "Here are 2 refined matches:" and steps[-1][2] is False
 
 
+def test_question_about_a_shown_product_keeps_the_cards(fake_engine):
+    def about(message, user_id=None, session_id=None, catalog=None):
+        yield FakeChatResult("The second one is fragrance-free.", [], {"action": "ask_about_product"})
+
+    fake_engine.chat_stream = about
+    *_, (hist, products, working) = h.chat_stream(fake_engine, "more about the second one", [], "u1", "s1", "beauty")
+    assert products is None and not working     # None: the UI leaves the cards of the last answer
+    assert hist[-1]["content"] == "The second one is fragrance-free."
+
+
 def test_cards_show_brand_and_category():
     out = h.render_cards([{"id": "a", "title": "T", "brand": "OGX <b>", "category": "Beauty > Hair Care > Shampoos"}])
     assert '<span class="sa-brand">OGX &lt;b&gt;</span>' in out
