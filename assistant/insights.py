@@ -182,7 +182,7 @@ def example_requests(catalog, priced_share: float | None = None) -> list[tuple[s
             out.append(("exclusion", f"{t}, not {term[1]}" if term[0] == "color" else f"{t} without {term[1]}"))
             break
     if out:
-        out.append(("follow-up", "something cheaper" if priced_share >= 0.5 else "more about the second one"))
+        out.append(("follow-up", "something cheaper" if priced_share >= 0.5 else "more like the second one"))
     zh = next(((t, _ZH_TYPES[t]) for t in types if t in _ZH_TYPES), None)
     if zh:
         out.append(("Chinese", f"推荐一款{zh[1]}"))

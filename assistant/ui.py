@@ -148,10 +148,10 @@ def build_app(engine, *, title: str = "ShopAssist", demo_users_n: int = 20):
                     models_summary = gr.Markdown("", elem_id="models-summary")
                     with gr.Row():
                         models_ndcg = gr.BarPlot(None, x="model", y="value",
-                                                 color="source", title="NDCG@10", elem_id="models-ndcg", height=300,
+                                                 color="source", title="NDCG@10", elem_id="models-ndcg", height=300, x_label_angle=-30,
                                                  color_map=MODEL_COLORS, sort=None)
                         models_hr = gr.BarPlot(None, x="model", y="value",
-                                               color="source", title="HR@10", elem_id="models-hr", height=300,
+                                               color="source", title="HR@10", elem_id="models-hr", height=300, x_label_angle=-30,
                                                color_map=MODEL_COLORS, sort=None)
                         models_weights = gr.BarPlot(None, x="model", y="weight",
                                                     title="Fusion weights", elem_id="models-weights", height=300, sort=None,

@@ -70,7 +70,7 @@ def test_example_requests_fit_the_catalog():
     assert examples["type"] == "a lipstick"
     assert examples["brand"] in ("Rouge lipstick", "Locks shampoo")
     assert examples["exclusion"] == "lipstick, not red"          # a colour some (not most) lipsticks have
-    assert examples["follow-up"] == "more about the second one"  # most products have no price: not "cheaper"
+    assert examples["follow-up"] == "more like the second one"   # most products have no price: not "cheaper"
     assert examples["Chinese"] == "推荐一款口红"
     priced = dict(ins.example_requests(SHOP, priced_share=0.9))
     assert priced["follow-up"] == "something cheaper"
