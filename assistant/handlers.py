@@ -21,6 +21,7 @@ import uuid
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator
 
+from assistant import insights
 from assistant.errors import UserError
 from retrieval.catalog import format_price
 
@@ -529,9 +530,7 @@ N_EXAMPLES = 5   # example-request buttons on the shopper tab (kinds: insights.E
 
 def example_messages(engine, catalog: str | None) -> list[tuple[str, str]]:
     """[(kind, message)] that work on this catalog (insights.example_requests), at most N_EXAMPLES."""
-    from assistant.insights import example_requests
-
-    return example_requests(engine.catalog(catalog or None))[:N_EXAMPLES]
+    return insights.example_requests(engine.catalog(catalog or None))[:N_EXAMPLES]
 
 
 def render_demo_shoppers(demo_users: list[dict], n: int = 4) -> str:
@@ -549,14 +548,11 @@ def render_demo_shoppers(demo_users: list[dict], n: int = 4) -> str:
 # ------------------------------------------------------------------------------ merchant lab panels
 def lab_model_report(engine, catalog: str | None) -> dict:
     """insights.model_report for the catalog's live bundle, plus a one-paragraph summary."""
-    from assistant.insights import model_report
-    from ranking.evaluate import ANCHORS, BEAUTY_SHAPE
-
     cat = engine.catalog(catalog or None)
     manifest = engine.model_manifest(catalog or None)
-    # the published anchors are for the Amazon Beauty benchmark: only next to that catalog's models
-    beauty = len(cat.products) == BEAUTY_SHAPE[1]
-    report = model_report(manifest, anchors=ANCHORS if beauty else None)
+    anchors = engine.model_anchors(catalog or None)   # published figures for this benchmark, or None
+    beauty = anchors is not None
+    report = insights.model_report(manifest, anchors=anchors)
     if not report["trained"]:
         report["summary"] = (f"No trained models for catalog `{esc(cat.name)}` yet: recommendations use "
                              "popularity from the live events. Train with `shopassist train`.")
@@ -577,9 +573,7 @@ LIVE_MINUTES = 30   # the live-activity window
 def lab_activity(engine, minutes: int = LIVE_MINUTES) -> dict:
     """Events per minute by type, active shoppers and the latest events from the event store, and
     p50 / p99 latency per endpoint from the Engine's in-memory LatencyLog, over the last `minutes`."""
-    from assistant.insights import live_activity
-
-    out = live_activity(engine.recent_events(), minutes=minutes)
+    out = insights.live_activity(engine.recent_events(), minutes=minutes)
     log = getattr(engine, "latency", None)
     out["latency"] = log.summary(minutes) if log is not None else []
     kinds = ", ".join(f"{t} {n}" for t, n in out["by_type"]) or "none"
@@ -590,12 +584,10 @@ def lab_activity(engine, minutes: int = LIVE_MINUTES) -> dict:
 
 def lab_query_insights(engine, catalog: str | None) -> dict:
     """insights.query_insights over the stored (redacted) chat turns and search events."""
-    from assistant.insights import catalog_facets, query_insights
-
     messages = engine.recent_chat()
     searches = [str(e.value) for e in engine.recent_events() if e.type == "search" and e.value]
-    brands = list(catalog_facets(engine.catalog(catalog or None)).brands)
-    out = query_insights(messages, searches, brands=brands)
+    brands = list(insights.catalog_facets(engine.catalog(catalog or None)).brands)
+    out = insights.query_insights(messages, searches, brands=brands)
     out["summary"] = (f"{out['n_queries']} stored queries ({out['n_chat']} chat turns, {out['n_search']} search "
                       f"events). **{out['llm_share']:.0%}** needed the LLM (the rules alone were not confident).")
     return out
@@ -603,14 +595,10 @@ def lab_query_insights(engine, catalog: str | None) -> dict:
 
 def lab_catalog_health(engine) -> list[dict]:
     """insights.catalog_health for every catalog."""
-    from assistant.insights import catalog_health
-
-    return [catalog_health(engine.catalog(name)) for name in engine.catalogs()]
+    return [insights.catalog_health(engine.catalog(name)) for name in engine.catalogs()]
 
 
 def why_rank_rows(products: list[dict] | None, item_id: str | None) -> list[dict]:
     """"Why this rank": the chosen lab result's score components (insights.component_bars)."""
-    from assistant.insights import component_bars
-
     chosen = next((p for p in (products or []) if str(p.get("id")) == str(item_id)), None)
-    return component_bars(chosen)
+    return insights.component_bars(chosen)

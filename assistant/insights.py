@@ -18,9 +18,11 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 from assistant import lexicon
+from assistant.intent import DEFAULT_MIN_CONFIDENCE
+from assistant.rules import parse_rules
 
 # ------------------------------------------------------------------------------ latency
 ENDPOINTS = ("/chat", "chat (UI)", "/recommend", "/event", "/search")
@@ -246,9 +248,6 @@ def query_insights(messages: Sequence, search_queries: Sequence[str] = (), brand
     text of stored `search` events. A chat query's result count is read from the stored reply
     (its numbered product lines); "needs the LLM" = the rules were not confident alone, which is when
     the engine calls the LLM (if one is configured)."""
-    from assistant.intent import DEFAULT_MIN_CONFIDENCE
-    from assistant.rules import parse_rules
-
     brands = list(brands or [])
     turns: list[tuple[str, int | None]] = []
     pending: dict[str, int] = {}

@@ -92,6 +92,9 @@ class FakeEngine:
         self._check_catalog(catalog)
         return self.manifest
 
+    def model_anchors(self, catalog=None):
+        return None
+
     def recent_events(self, limit=5000):
         return [SimpleNamespace(user_id=e["user_id"], item_id=e["item_id"], type=e["type"], timestamp=e["ts"],
                                 value=e["value"]) for e in reversed(self.events)][:limit]
