@@ -147,15 +147,14 @@ def build_app(engine, *, title: str = "ShopAssist", demo_users_n: int = 20):
                     models_refresh = gr.Button("Refresh", size="sm", elem_id="models-refresh")
                     models_summary = gr.Markdown("", elem_id="models-summary")
                     with gr.Row():
-                        models_ndcg = gr.BarPlot(None, x="model", y="value",
-                                                 color="source", title="NDCG@10", elem_id="models-ndcg", height=300, x_label_angle=-30,
+                        models_ndcg = gr.BarPlot(None, x="model", y="value", color="source", title="NDCG@10",
+                                                 elem_id="models-ndcg", height=300, x_label_angle=-30,
                                                  color_map=MODEL_COLORS, sort=None)
-                        models_hr = gr.BarPlot(None, x="model", y="value",
-                                               color="source", title="HR@10", elem_id="models-hr", height=300, x_label_angle=-30,
+                        models_hr = gr.BarPlot(None, x="model", y="value", color="source", title="HR@10",
+                                               elem_id="models-hr", height=300, x_label_angle=-30,
                                                color_map=MODEL_COLORS, sort=None)
-                        models_weights = gr.BarPlot(None, x="model", y="weight",
-                                                    title="Fusion weights", elem_id="models-weights", height=300, sort=None,
-                                                    y_lim=[0, None])
+                        models_weights = gr.BarPlot(None, x="model", y="weight", title="Fusion weights",
+                                                    elem_id="models-weights", height=300, sort=None, y_lim=[0, None])
 
                 with gr.Tab("Live activity", id="lab-live", elem_id="panel-live") as tab_live:
                     with gr.Row():
