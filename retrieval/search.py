@@ -16,6 +16,7 @@ import math
 import re
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -192,7 +193,11 @@ class HybridSearcher:
         self.embedder = embedder
         self.collection = collection
         self.config = config or SearchConfig()
-        self.lexical = LexicalIndex(catalog.texts, titles=[p.title for p in catalog.products])
+        # built once per catalog version and kept beside it (every later start / worker loads it)
+        path = getattr(catalog, "path", None)
+        titles = [p.title for p in catalog.products]
+        self.lexical = (LexicalIndex.load_or_build(catalog.texts, Path(path) / "bm25", titles=titles)
+                        if path is not None else LexicalIndex(catalog.texts, titles=titles))
         self._filters: _FilterIndex | None = None
         self._lock = threading.Lock()
         # Second dense signal for queries in Chinese / Japanese / Korean (the main embedder is
