@@ -164,6 +164,7 @@ class SeedRun:
     weights: dict[str, float] | None
     test_ranks: dict[str, np.ndarray]
     entries: dict[str, dict]  # name -> report entry (test / valid metrics, train seconds, ...)
+    prep: Prepared  # the data and split it was fitted and scored on
 
 
 def prepare(sequences: Path | str, items: Path | str | None, config: EvalConfig, say) -> Prepared:
@@ -283,7 +284,7 @@ def run_seed(prep: Prepared, config: EvalConfig, seed: int, say) -> SeedRun:
         if name == "fusion":
             entry["weights"] = weights
         entries[name] = entry
-    return SeedRun(seed, models, weights, ranks, entries)
+    return SeedRun(seed, models, weights, ranks, entries, prep)
 
 
 def run_evaluation(
