@@ -35,8 +35,12 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.engine import Engine
+from assistant.settings import Settings
+from ranking.bundle import ModelBundle, bundle_root, write_bundle
 from ranking.evaluate import BASELINE, EvalConfig, run_evaluation
 from ranking.metrics import ndcg_at_k, target_ranks
+from retrieval.embedder import make_embedder
 
 LIVE_CATALOG = "live-eval"
 COLD_EVENTS = (1, 2, 3, 5)
@@ -96,16 +100,10 @@ def run_live(
 
 
 def _replay(run, config: EvalConfig, n_users: int, latency_users: int, cold_events, home: Path, say) -> dict:
-    from assistant.engine import Engine
-    from assistant.settings import Settings
-    from ranking.bundle import ModelBundle, bundle_root, write_bundle
-
     prep = run.prep
     data, split = prep.data, prep.split
     item_ids = data.item_ids
     t0 = time.time()
-    from retrieval.embedder import make_embedder
-
     settings = Settings(home=home, embedder=config.embedder, default_catalog=LIVE_CATALOG, llm="none")
     # the eval's embedding cache: the catalog's texts are the titles the eval embedded
     engine = Engine(settings, llm=False, embedder=make_embedder(config.embedder, config.embed_cache))
