@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -31,10 +31,13 @@ class ChatResult:
     products: list[dict] = field(default_factory=list)
     intent: dict = field(default_factory=dict)
     timings_ms: dict = field(default_factory=dict)
+    # True when the engine is still working on this turn after this result (the LLM is refining
+    # the rules' fast reading): a later result replaces it. The last result of a turn has False.
+    pending: bool = False
 
     def to_dict(self) -> dict:
         return {"reply": self.reply, "products": self.products, "intent": self.intent,
-                "timings_ms": self.timings_ms}
+                "timings_ms": self.timings_ms, "pending": self.pending}
 
 
 def _check_k(k) -> int:
@@ -365,16 +368,18 @@ class Engine:
         return result
 
     def chat_stream(self, message, user_id=None, session_id=None, catalog: str | None = None) -> Iterator[ChatResult]:
-        """One chat turn. Yields the products first (with the summary line), then the full reply."""
+        """One chat turn. Yields the products first (with the summary line), then the full reply.
+
+        When the intent LLM must run (the rules were not sure of their reading), the rules' fast
+        reading is answered at once with its products, marked `pending=True` (the engine is still
+        working), and the LLM's reading follows, searched again only when it differs. The last
+        result yielded always has `pending=False`; `chat()` returns it."""
         from assistant import safety
-        from assistant.dialogue import make_parser, resolve
-        from assistant.explain import answer_question, summarize
 
         if message is not None and not isinstance(message, str):
             raise UserError(f"Expected message to be a string, got {type(message).__name__}")
         user_id = _check_user(user_id)
         sid = str(session_id) if session_id not in (None, "") else (f"user:{user_id}" if user_id else "anonymous")
-        timings: dict[str, float] = {}
         t0 = time.perf_counter()
         verdict = safety.check(message)
         if not verdict.ok:
@@ -389,54 +394,122 @@ class Engine:
             asked = (sid, "user", verdict.message, user_id, time.time())
             logged = False
             try:
-                t = time.perf_counter()
-                parser = make_parser(self.llm, self.settings.llm_budget_ms, brands=self._brands(cat))
-                intent = resolve(verdict.message, session, parser)
-                timings["parse"] = _ms(t)
-                parse = session.last_parse
-                intent_json = intent.model_dump()
-                if parse is not None:
-                    intent_json["_source"] = parse.source
-                if intent.action in ("ask_about_product", "compare") and session.last_products:
-                    reply, shown = self._about_products(intent, session, verdict.message, answer_question)
-                    timings["total"] = _ms(t0)
-                    logged = True
-                    self.chat_log.add_many([asked, (sid, "assistant", reply, user_id)])
-                    session.record(verdict.message, intent, None)
-                    yield ChatResult(reply=reply, products=shown, intent=intent_json, timings_ms=timings)
-                    return
-                if intent.action == "chitchat":
-                    reply = safety.REPLIES["off_topic"][1 if intent.language == "zh" else 0]
-                    logged = True   # the canned reply is not stored
-                    self.chat_log.add(*asked)
-                    yield ChatResult(reply=reply, intent=intent_json, timings_ms={"total": _ms(t0)})
-                    return
-                priced = intent.price_min is not None or intent.price_max is not None
-                # a catalog without a single price cannot pass a price filter: skip the empty search
-                products, stage = ([], {}) if priced and self._priced_share(cat) == 0.0 else \
-                    self._find(cat, intent, user_id, session, catalog)
-                note = ""
-                if not products and priced and self._priced_share(cat) < 0.5:
-                    # most of this catalog has no prices: say so and answer without the price limit
-                    relaxed = intent.model_copy(update={"price_min": None, "price_max": None})
-                    products, again = self._find(cat, relaxed, user_id, session, catalog)
-                    stage = {k: round(stage.get(k, 0.0) + v, 2) for k, v in again.items()}   # both searches count
-                    note = ("此目录的大多数商品没有价格，以下结果未按价格筛选。" if intent.language == "zh" else
-                            "Most products in this catalog have no price, so these results ignore the price limit. ")
-                timings.update(stage)
-                t = time.perf_counter()
-                line = note + summarize(intent, products)
-                timings["compose"] = _ms(t)
-                session.record(verdict.message, intent, [_ShownProduct(cat.get(p["id"])) for p in products])
+                timings: dict[str, float] = {}
+                fast = turn = None
+                for stage, intent in self._readings(verdict.message, session, cat, timings):
+                    if stage == "fast":
+                        fast = self._respond(cat, intent, session, user_id, catalog, verdict.message)
+                        timings["first_products"] = _ms(t0)
+                        yield fast.result({**timings, **fast.timings}, pending=True)
+                    else:
+                        if fast is not None and fast.intent == intent:   # the LLM agreed: same answer
+                            source = getattr(session.last_parse, "source", None)
+                            turn = replace(fast, intent_json={**fast.intent_json, "_source": source})
+                        else:
+                            turn = self._respond(cat, intent, session, user_id, catalog, verdict.message)
+                timings.update(turn.timings)
+                if turn.kind == "search":
+                    session.record(verdict.message, turn.intent, turn.shown)
+                elif turn.kind == "about":
+                    session.record(verdict.message, turn.intent, None)
                 timings["total"] = _ms(t0)
-                reply = _reply_text(line, products)
                 logged = True
-                self.chat_log.add_many([asked, (sid, "assistant", reply, user_id)])
-                yield ChatResult(reply=line, products=products, intent=intent_json, timings_ms=dict(timings))
-                yield ChatResult(reply=reply, products=products, intent=intent_json, timings_ms=timings)
+                if turn.kind == "chitchat":
+                    self.chat_log.add(*asked)   # the canned reply is not stored
+                else:
+                    self.chat_log.add_many([asked, (sid, "assistant", turn.reply, user_id)])
+                if turn.kind == "search" and fast is None:
+                    yield turn.result(dict(timings), pending=True, reply=turn.line)
+                yield turn.result(timings, pending=False)
             finally:
                 if not logged:
                     self.chat_log.add(*asked)
+
+    def _readings(self, message: str, session, cat, timings: dict) -> Iterator[tuple[str, object]]:
+        """The turn's intent: ("final", intent), preceded by ("fast", intent) - the rules' reading -
+        when the LLM was called (parse_intent calls it only when the rules are not sure). The LLM
+        parse runs in a thread so that the rules' reading can be answered while it works."""
+        import queue
+
+        from assistant.dialogue import make_parser, resolve
+
+        brands = self._brands(cat)
+        budget = self.settings.llm_budget_ms
+        t = time.perf_counter()
+        llm = self.llm
+        if llm is None:
+            intent = resolve(message, session, make_parser(None, budget, brands=brands))
+            timings["parse"] = _ms(t)
+            yield "final", intent
+            return
+        signal: queue.Queue = queue.Queue()
+        box: dict = {}
+        parser = make_parser(_AnnouncingLLM(llm, lambda: signal.put("llm")), budget, brands=brands)
+        history = session.history()
+
+        def run() -> None:
+            try:
+                box["parse"] = parser(message, history)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the turn's thread
+                box["error"] = exc
+            signal.put("done")
+
+        threading.Thread(target=run, name="shopassist-parse", daemon=True).start()
+        wait_s = 2 * budget / 1000.0 + 5.0   # parse_intent itself stops the LLM at its budget
+        first = signal.get(timeout=wait_s)
+        fast = None
+        if first == "llm":
+            fast = resolve(message, session, make_parser(None, budget, brands=brands))
+            timings["parse_fast"] = _ms(t)
+            yield "fast", fast
+            try:
+                while signal.get(timeout=wait_s) != "done":
+                    pass                     # a repair attempt calls the LLM again
+            except queue.Empty:
+                log.warning("intent parse still running after %.0f s: the rules' reading stands", wait_s)
+                timings["parse"] = _ms(t)
+                yield "final", fast
+                return
+        if "error" in box:
+            raise box["error"]
+        intent = resolve(message, session, lambda _message, _history: box["parse"])
+        timings["parse"] = _ms(t)
+        yield "final", intent
+
+    def _respond(self, cat, intent, session, user_id, catalog, message) -> "_Turn":
+        """The answer to one reading of the turn (the session is not changed: the caller records)."""
+        from assistant import safety
+        from assistant.explain import answer_question, summarize
+
+        parse = session.last_parse
+        intent_json = intent.model_dump()
+        if parse is not None:
+            intent_json["_source"] = parse.source
+        timings: dict[str, float] = {}
+        if intent.action in ("ask_about_product", "compare") and session.last_products:
+            reply, shown = self._about_products(intent, session, message, answer_question)
+            return _Turn("about", intent, intent_json, reply, reply, shown, timings=timings)
+        if intent.action == "chitchat":
+            reply = safety.REPLIES["off_topic"][1 if intent.language == "zh" else 0]
+            return _Turn("chitchat", intent, intent_json, reply, reply, [], timings=timings)
+        priced = intent.price_min is not None or intent.price_max is not None
+        # a catalog without a single price cannot pass a price filter: skip the empty search
+        products, stage = ([], {}) if priced and self._priced_share(cat) == 0.0 else \
+            self._find(cat, intent, user_id, session, catalog)
+        note = ""
+        if not products and priced and self._priced_share(cat) < 0.5:
+            # most of this catalog has no prices: say so and answer without the price limit
+            relaxed = intent.model_copy(update={"price_min": None, "price_max": None})
+            products, again = self._find(cat, relaxed, user_id, session, catalog)
+            stage = {k: round(stage.get(k, 0.0) + v, 2) for k, v in again.items()}   # both searches count
+            note = ("此目录的大多数商品没有价格，以下结果未按价格筛选。" if intent.language == "zh" else
+                    "Most products in this catalog have no price, so these results ignore the price limit. ")
+        timings.update(stage)
+        t = time.perf_counter()
+        line = note + summarize(intent, products)
+        timings["compose"] = _ms(t)
+        return _Turn("search", intent, intent_json, line, _reply_text(line, products), products,
+                     shown=[_ShownProduct(cat.get(p["id"])) for p in products], timings=timings)
 
     def _priced_share(self, cat) -> float:
         share = self._priced.get(cat.name)
@@ -564,6 +637,37 @@ class _WhyItem:
     components: dict
     evidence: dict
     matched_terms: list
+
+
+@dataclass
+class _Turn:
+    """One reading of a chat turn answered: what to show and what the session should remember."""
+    kind: str                      # "search" | "about" | "chitchat"
+    intent: object
+    intent_json: dict
+    line: str                      # the summary line (search) or the whole answer
+    reply: str                     # the full reply text
+    products: list[dict]
+    shown: list = field(default_factory=list)   # the products as the dialogue remembers them (search)
+    timings: dict = field(default_factory=dict)
+
+    def result(self, timings: dict, *, pending: bool, reply: str | None = None) -> ChatResult:
+        return ChatResult(reply=self.reply if reply is None else reply, products=self.products,
+                          intent=self.intent_json, timings_ms=timings, pending=pending)
+
+
+class _AnnouncingLLM:
+    """The intent LLM, announcing each call: parse_intent calls it only when the rules were not sure."""
+
+    def __init__(self, llm, announce: Callable[[], None]):
+        self._llm, self._announce = llm, announce
+
+    def complete(self, *args, **kwargs):
+        self._announce()
+        return self._llm.complete(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._llm, name)
 
 
 class _ShownProduct:

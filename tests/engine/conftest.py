@@ -26,8 +26,8 @@ PRODUCTS = [
 ]
 
 
-@pytest.fixture
-def engine(tmp_path):
+def build_engine(tmp_path, llm=None):
+    """The tiny catalog in a real Engine (hashing embedder); `llm` = the intent LLM (None: rules only)."""
     from assistant.engine import Engine
     from assistant.settings import Settings
 
@@ -36,10 +36,16 @@ def engine(tmp_path):
         for pid, title, brand, cat, price, desc in PRODUCTS:
             f.write(json.dumps({"id": pid, "title": title, "brand": brand, "category": cat, "price": price,
                                 "currency": "USD", "description": desc}) + "\n")
-    eng = Engine(Settings(home=tmp_path / "home", embedder="hashing", llm="none", default_catalog="shop"))
+    eng = Engine(Settings(home=tmp_path / "home", embedder="hashing", llm="none", default_catalog="shop"),
+                 llm=llm)
     eng.import_catalog(path, "shop")
     # a little shared history so popularity / co-occurrence exist
     for u, items in {"a": ["L1", "L2", "N1"], "b": ["S1", "S3"], "c": ["L1", "L5"], "d": ["F1", "F3"]}.items():
         for i in items:
             eng.record_event(u, i, "purchase")
-    yield eng
+    return eng
+
+
+@pytest.fixture
+def engine(tmp_path):
+    yield build_engine(tmp_path)
