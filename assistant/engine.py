@@ -11,7 +11,9 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
 
 from assistant.errors import UserError
 from assistant.settings import DATA_DIR, Settings
@@ -23,6 +25,21 @@ MAX_SESSIONS = 10_000
 CHAT_K = 5          # products per chat answer
 HISTORY_SUPPORT = 0.2  # explain-view strength a behaviour component needs before "you bought X" is said
 POOL = 200          # search candidates handed to the ranker
+
+
+@dataclass
+class ListPolicy:
+    """How a shown list is made worth reading (chat answers, recommend's new finds)."""
+    # Collapse one product sold in several sizes / pack counts into one card with its variants.
+    collapse_variants: bool = True
+    # MMR trade-off for broad chat requests (no brand asked for, relevance order): 0 = none.
+    diversity: float = 0.3
+    # Weights of the pairwise similarity MMR penalises: same brand, same type, embedding cosine.
+    same_brand: float = 0.4
+    same_type: float = 0.3
+    cosine: float = 0.3
+    # Ranked items fetched per shown card, so that collapsing and re-ranking have room.
+    pool_per_card: int = 4
 
 
 @dataclass
@@ -67,6 +84,7 @@ class Engine:
         self._chat_log = None
         self._prepare_lock = threading.Lock()
         self._prepared = False
+        self.lists = ListPolicy()
         from assistant.dialogue import SessionStore
 
         self.sessions = SessionStore(max_sessions=MAX_SESSIONS)
@@ -264,12 +282,16 @@ class Engine:
         return out
 
     # ---------------------------------------------------------------- product JSON
-    def _product_json(self, catalog, item_id: str, score: float, components: dict, why: str = "") -> dict:
+    def _product_json(self, catalog, item_id: str, score: float, components: dict, why: str = "",
+                      variants: Sequence[str] = ()) -> dict:
+        """A shown product; `variants`: ids of the same product in other sizes / pack counts."""
         p = catalog.get(item_id)
         return {"id": p.id, "title": p.title, "price": p.price, "currency": p.currency, "brand": p.brand,
                 "category": p.category, "rating": p.rating, "url": p.url,
                 "score": round(float(score), 4),
-                "components": {k: round(float(v), 4) for k, v in components.items()}, "why": why}
+                "components": {k: round(float(v), 4) for k, v in components.items()}, "why": why,
+                "variants": [{"id": v.id, "title": v.title, "price": v.price}
+                             for v in (catalog.get(i) for i in variants)]}
 
     # ---------------------------------------------------------------- search
     def search(self, query: str, k: int = 10, filters: dict | None = None, catalog: str | None = None) -> list[dict]:
@@ -325,18 +347,71 @@ class Engine:
         candidates = None
         if query is not None and str(query).strip():
             candidates = self.searcher(catalog).candidate_pool(str(query), POOL, filters)
-        in_cart = self._in_cart(user_id)
-        items = self.service(catalog).recommend(user_id, k=k + len(in_cart), candidates=candidates, filters=filters)
-        items = [it for it in items if it.item_id not in in_cart][:k]
-        return self._explained(cat, items, candidates, intent)
+        owned = self._owned(user_id)
+        n = k * self.lists.pool_per_card + len(owned)
+        items = self.service(catalog).recommend(user_id, k=min(n, MAX_K * 2), candidates=candidates, filters=filters)
+        # new finds: nothing the shopper has in the cart or bought, nor another size of it
+        items = self._not_owned(cat, items, owned, with_variants=True)
+        cards, variants = self._cards(cat, items, k)
+        return self._explained(cat, cards, candidates, intent, variants=variants)
 
-    def _in_cart(self, user_id) -> set[str]:
-        """Items the shopper put in the cart (purchases are dropped by the ranker itself)."""
+    def _owned(self, user_id) -> set[str]:
+        """Items the shopper put in the cart or bought (recent history): never offered as new finds."""
         if not user_id:
             return set()
-        return {e.item_id for e in self.events.user_events(user_id)[-MAX_K:] if e.type == "cart" and e.item_id}
+        return {e.item_id for e in self.events.user_events(user_id)[-MAX_K:]
+                if e.type in ("cart", "purchase") and e.item_id}
 
-    def _explained(self, cat, items, candidates, intent, price_max=None) -> list[dict]:
+    def _not_owned(self, cat, items, owned: set[str], with_variants: bool = False) -> list:
+        items = [it for it in items if it.item_id not in owned]
+        if not with_variants or not owned or not self.lists.collapse_variants:
+            return items
+        from retrieval.variants import variant_groups
+
+        mine = [cat.get(i) for i in owned if i in cat.index]
+        groups = variant_groups(mine + [cat.get(it.item_id) for it in items], _DISTINCT_WORDS)
+        theirs = {j - len(mine) for g in groups if any(i < len(mine) for i in g) for j in g if j >= len(mine)}
+        return [it for n, it in enumerate(items) if n not in theirs]
+
+    def _cards(self, cat, items, k: int, varied: str = "") -> tuple[list, dict[str, list[str]]]:
+        """The k cards of a ranked list: one card per product (its other sizes / pack counts become
+        the card's variants, the best placed one leads), then for `varied` = "all" an MMR re-rank
+        over brand, type and embedding similarity so that a broad request is not five of one
+        thing; "brands" (the shopper named the product type): over brands only."""
+        products = [cat.get(it.item_id) for it in items]
+        if self.lists.collapse_variants:
+            from retrieval.variants import variant_groups
+
+            groups = variant_groups(products, _DISTINCT_WORDS)
+        else:
+            groups = [[i] for i in range(len(items))]
+        variants = {items[g[0]].item_id: [items[j].item_id for j in g[1:]] for g in groups}
+        heads = [g[0] for g in groups]
+        if varied and self.lists.diversity > 0 and len(heads) > k:
+            from ranking.fusion import mmr_order
+
+            sim = self._list_similarity(cat, [products[i] for i in heads], brands_only=varied == "brands")
+            order = mmr_order(np.array([items[i].score for i in heads], dtype=np.float64), sim, k,
+                              self.lists.diversity)
+            heads = [heads[int(i)] for i in order]
+        return [items[i] for i in heads[:k]], variants
+
+    def _list_similarity(self, cat, products, brands_only: bool = False) -> "np.ndarray":
+        from ranking.fusion import same_label_similarity
+
+        p = self.lists
+        sim = p.same_brand * same_label_similarity([x.brand for x in products])
+        if brands_only:
+            return sim
+        sim += p.same_type * same_label_similarity([x.category for x in products])
+        emb = getattr(cat, "embeddings", None)
+        if emb is not None and p.cosine:
+            v = np.asarray(emb[[cat.index[x.id] for x in products]], dtype=np.float64)
+            v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+            sim += p.cosine * np.clip(v @ v.T, 0.0, 1.0)
+        return sim
+
+    def _explained(self, cat, items, candidates, intent, price_max=None, variants: dict | None = None) -> list[dict]:
         from assistant.explain import why
 
         hits = {h.id: h for h in (candidates or [])}
@@ -357,7 +432,8 @@ class Engine:
                 evidence.pop("history_item", None)
                 evidence.pop("co_bought", None)
             proxy = _WhyItem(it.item_id, view, evidence, matched)
-            out.append(self._product_json(cat, it.item_id, it.score, shown, why(proxy, cat, intent)))
+            out.append(self._product_json(cat, it.item_id, it.score, shown, why(proxy, cat, intent),
+                                          (variants or {}).get(it.item_id, ())))
         return out
 
     # ---------------------------------------------------------------- chat
@@ -410,6 +486,8 @@ class Engine:
                 timings.update(turn.timings)
                 if turn.kind == "search":
                     session.record(verdict.message, turn.intent, turn.shown)
+                    # a card's other sizes were shown with it: "more" does not offer them as new
+                    session.shown_ids.update(v["id"] for p in turn.products for v in p.get("variants", ()))
                 elif turn.kind == "about":
                     session.record(verdict.message, turn.intent, None)
                 timings["total"] = _ms(t0)
@@ -534,16 +612,20 @@ class Engine:
         candidates = self.searcher(catalog).candidate_pool(query, POOL, filters) if query else None
         timings["retrieval"] = _ms(t)
         t = time.perf_counter()
-        exclude = session.shown_ids if session.last_intent is not None and _same_search(session.last_intent, intent) else ()
-        n = k + len(exclude) if intent.sort == "relevance" else max(POOL // 2, k + len(exclude))
+        again = session.last_intent is not None and _same_search(session.last_intent, intent)
+        exclude = set(session.shown_ids) if again else set()   # "more": what was shown is not repeated
+        owned = self._owned(user_id)     # in the cart or bought: not offered again as a find
+        wanted = k * self.lists.pool_per_card + len(exclude) + len(owned)
+        n = wanted if intent.sort == "relevance" else max(POOL // 2, wanted)
         items = []
         if candidates is None or candidates:
             items = self.service(catalog).recommend(user_id, k=min(n, MAX_K * 2), candidates=candidates,
                                                     filters=filters)
-        items = [it for it in items if it.item_id not in exclude]
-        items = _sort_items(items, intent.sort, cat)[:k]
+        items = self._not_owned(cat, [it for it in items if it.item_id not in exclude], owned)
+        items = _sort_items(items, intent.sort, cat)
+        cards, variants = self._cards(cat, items, k, varied=_wants_variety(intent))
         timings["ranking"] = _ms(t)
-        return self._explained(cat, items, candidates, intent, intent.price_max), timings
+        return self._explained(cat, cards, candidates, intent, intent.price_max, variants), timings
 
     def _about_products(self, intent, session, message, answer_question) -> tuple[str, list[dict]]:
         positions = intent.refers_to or [1]
@@ -743,6 +825,24 @@ def _intent_filters(intent):
 
     f = SearchFilters(min_price=intent.price_min, max_price=intent.price_max, exclude=list(intent.exclude))
     return None if f.is_empty() else f
+
+
+def _wants_variety(intent) -> str:
+    """A broad request - no brand asked for, no product referred to, relevance order - gets a list
+    varied across brands and types ("all"), or across brands only when it names the product type
+    ("brands"); "" = keep the ranking."""
+    if intent.brand or intent.refers_to or intent.sort != "relevance":
+        return ""
+    return "brands" if intent.category else "all"
+
+
+def _distinct_words() -> frozenset[str]:
+    from assistant import lexicon
+
+    return frozenset(w for k, v in lexicon.COLORS_EN.items() for w in (k, v) if " " not in w)
+
+
+_DISTINCT_WORDS = _distinct_words()   # colour words keep two otherwise equal titles apart
 
 
 def _same_search(a, b) -> bool:
