@@ -557,7 +557,7 @@ class Engine:
     def _respond(self, cat, intent, session, user_id, catalog, message) -> "_Turn":
         """The answer to one reading of the turn (the session is not changed: the caller records)."""
         from assistant import safety
-        from assistant.explain import answer_question, summarize
+        from assistant.explain import summarize
 
         parse = session.last_parse
         intent_json = intent.model_dump()
@@ -565,7 +565,7 @@ class Engine:
             intent_json["_source"] = parse.source
         timings: dict[str, float] = {}
         if intent.action in ("ask_about_product", "compare") and session.last_products:
-            reply, shown = self._about_products(intent, session, message, answer_question)
+            reply, shown = self._about_products(intent, session, message)
             return _Turn("about", intent, intent_json, reply, reply, shown, timings=timings)
         if intent.action == "chitchat":
             reply = safety.REPLIES["off_topic"][1 if intent.language == "zh" else 0]
@@ -587,7 +587,8 @@ class Engine:
         line = note + summarize(intent, products)
         timings["compose"] = _ms(t)
         return _Turn("search", intent, intent_json, line, _reply_text(line, products), products,
-                     shown=[_ShownProduct(cat.get(p["id"])) for p in products], timings=timings)
+                     shown=[_ShownProduct(cat.get(p["id"]), [cat.get(v["id"]) for v in p["variants"]])
+                            for p in products], timings=timings)
 
     def _priced_share(self, cat) -> float:
         share = self._priced.get(cat.name)
@@ -627,20 +628,26 @@ class Engine:
         timings["ranking"] = _ms(t)
         return self._explained(cat, cards, candidates, intent, intent.price_max, variants), timings
 
-    def _about_products(self, intent, session, message, answer_question) -> tuple[str, list[dict]]:
+    def _about_products(self, intent, session, message) -> tuple[str, list[dict]]:
+        """"Tell me more about the second one", "is it waterproof?", "compare the first two":
+        answered from the shown products' own catalog fields, text and variants."""
+        from assistant.explain import answer_about, compare_products
+
         positions = intent.refers_to or [1]
-        shown = []
-        lines = []
+        products, variants = [], []
         for pos in positions[:3]:
             product = session.product_at(pos)
             if product is None:
                 n = len(session.last_products)
                 return (f"I showed {n} product{'s' if n != 1 else ''}; there is no number {pos}. "
                         f"Pick one between 1 and {n}."), []
-            answer = answer_question(message, product.product if isinstance(product, _ShownProduct) else product,
-                                     language=intent.language)
-            lines.append(answer.text)
-        return " ".join(lines), shown
+            products.append(product.product if isinstance(product, _ShownProduct) else product)
+            variants.append(list(getattr(product, "variants", ()) or ()))
+        if intent.action == "compare" and len(products) >= 2:
+            return compare_products(message, products, variants, positions=positions[:3],
+                                    language=intent.language), []
+        lines = [answer_about(message, p, v, language=intent.language) for p, v in zip(products, variants)]
+        return "\n\n".join(lines), []
 
     # ---------------------------------------------------------------- merchant lab
     def lab(self, query: str, user_id=None, k: int = 10, catalog: str | None = None) -> dict:
@@ -753,10 +760,12 @@ class _AnnouncingLLM:
 
 
 class _ShownProduct:
-    """A catalog product as the dialogue remembers it (duck-typed for assistant/)."""
+    """A catalog product as the dialogue remembers it (duck-typed for assistant/), with the
+    other sizes / pack counts its card carried."""
 
-    def __init__(self, product):
+    def __init__(self, product, variants=()):
         self.product = product
+        self.variants = list(variants)
 
     def __getattr__(self, name):
         return getattr(self.product, name)

@@ -144,3 +144,14 @@ def test_answer_llm_quotes_are_verified(lipsticks):
     assert answer_question("is it safe for my allergy?", product, llm=good).found
     invented = FakeLLM([{"answer": "yes", "quote": "Dermatologist approved for all allergies."}])
     assert not answer_question("is it safe for my allergy?", product, llm=invented).found
+
+
+def test_describe_product_says_only_what_the_catalog_has():
+    from assistant.explain import describe_product
+
+    text = describe_product({"id": "B1", "title": "Cetaphil Gentle Skin Cleanser 16 fl oz", "price": None},
+                            [{"id": "B2", "title": "Cetaphil Gentle Skin Cleanser 4 fl oz", "price": 9.5,
+                              "currency": "USD"}])
+    assert "price" not in text and "rating" not in text and "brand" not in text
+    assert "no description beyond the title" in text
+    assert "Also available as: Cetaphil Gentle Skin Cleanser 4 fl oz ($9.50)" in text
