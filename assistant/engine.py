@@ -427,8 +427,8 @@ class Engine:
             evidence = dict(it.evidence)
             if evidence.get("co_bought") == evidence.get("history_item"):
                 evidence.pop("co_bought", None)   # "you bought X" already says it
-            if max(view.get(k, 0.0) for k in ("cf", "sequential", "content")) < HISTORY_SUPPORT:
-                # the nearest history item did not really lift this product: do not cite it
+            if not _history_lifted(it.components, view, evidence):
+                # the history item did not itself lift this product: do not cite it
                 evidence.pop("history_item", None)
                 evidence.pop("co_bought", None)
             proxy = _WhyItem(it.item_id, view, evidence, matched)
@@ -889,6 +889,18 @@ def _explain_view(components: dict, hit, product, price_max) -> dict:
     if price_max is not None and product.price is not None and product.price <= price_max:
         view["price_fit"] = 1.0
     return view
+
+
+def _history_lifted(components: dict, view: dict, evidence: dict) -> bool:
+    """Whether "you bought X" is true of this product: the ranker cites X only when X's own
+    item-kNN share (or embedding similarity) is strong; the component that carries it must also
+    have pushed the score up - the item-kNN contribution itself for a co-bought X, any behaviour
+    component for a similar one."""
+    if not evidence.get("history_item"):
+        return False
+    if evidence.get("history_via") == "co_bought":
+        return min(1.0, max(0.0, float(components.get("itemknn", 0.0)) / 2.0)) >= HISTORY_SUPPORT
+    return max(view.get(k, 0.0) for k in ("cf", "sequential", "content")) >= HISTORY_SUPPORT
 
 
 def _reply_text(line: str, products: list[dict]) -> str:
