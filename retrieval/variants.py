@@ -7,8 +7,9 @@ titles, once sizes, counts and packaging are removed ("16 fl oz", "(Pack of 2)",
 Bottles", "25 Count"), have the same words, or the words of one contain those of the other and
 the shorter still has at least `MIN_CONTAINED` words ("Cetaphil Gentle Skin Cleanser 16 fl oz"
 and "Cetaphil Gentle Skin Cleanser, For all skin types, 4 FL OZ"). A number left in the title
-(SPF 15 / SPF 50, No. 5) or a word of `distinct_words` (colours, shades: the caller passes its
-vocabulary) that only one of them has keeps them apart: a red and a pink polish are two products.
+(SPF 15 / SPF 50, No. 5), a word of `distinct_words` (colours, shades: the caller passes its
+vocabulary) that only one of them has, or different values of a colour attribute (a catalog
+column such as Adidas' `color`) keep them apart: a red and a pink polish are two products.
 Pure functions on titles; products are duck-typed (.title/.brand or dict keys).
 """
 from __future__ import annotations
@@ -68,16 +69,23 @@ def same_product(a_words: frozenset[str], b_words: frozenset[str], a_brand: str 
     return len(small) >= MIN_CONTAINED and small <= large
 
 
+def _colour(product: Any) -> str:
+    attributes = _get(product, "attributes") or {}
+    return next((_fold(str(v)) for k, v in attributes.items() if "colo" in str(k).lower() and v), "")
+
+
 def variant_groups(products: Sequence[Any], distinct_words: Iterable[str] = ()) -> list[list[int]]:
     """Group `products` (in ranked order) into products sold in several sizes: a list of index
     lists, ordered by each group's first (best placed) member, members in input order."""
     distinct = frozenset(w.lower() for w in distinct_words)
     words = [title_words(_get(p, "title")) for p in products]
     brands = [_fold(_get(p, "brand")) for p in products]
+    colours = [_colour(p) for p in products]
     groups: list[list[int]] = []
     for i in range(len(products)):
         for group in groups:
-            if any(same_product(words[i], words[j], brands[i], brands[j], distinct) for j in group):
+            if any((not colours[i] or not colours[j] or colours[i] == colours[j])
+                   and same_product(words[i], words[j], brands[i], brands[j], distinct) for j in group):
                 group.append(i)
                 break
         else:

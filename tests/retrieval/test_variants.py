@@ -37,3 +37,10 @@ def test_shades_numbers_and_brands_keep_products_apart():
     # "contains" needs a specific title: a three-word name does not swallow a longer product
     assert not same_product(title_words("Moisturizing Cream"), title_words("Moisturizing Cream for Hands"))
     assert same_product(title_words("Volume Shampoo 12 oz"), title_words("Volume Shampoo, 2 Pack"))
+
+
+def test_a_colour_column_keeps_same_named_products_apart():
+    shoes = [{"title": "Ultraboost 21 Shoes", "brand": "adidas", "attributes": {"color": "Black"}},
+             {"title": "Ultraboost 21 Shoes", "brand": "adidas", "attributes": {"color": "White"}},
+             {"title": "Ultraboost 21 Shoes", "brand": "adidas", "attributes": {"color": "black"}}]
+    assert variant_groups(shoes) == [[0, 2], [1]]
