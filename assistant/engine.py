@@ -391,9 +391,11 @@ class Engine:
             from ranking.fusion import mmr_order
 
             sim = self._list_similarity(cat, [products[i] for i in heads], brands_only=varied == "brands")
-            order = mmr_order(np.array([items[i].score for i in heads], dtype=np.float64), sim, k,
-                              self.lists.diversity)
-            heads = [heads[int(i)] for i in order]
+            off = sim[~np.eye(len(heads), dtype=bool)]
+            if off.size and off.max() > off.min():   # one brand only (Adidas): nothing to vary, keep the order
+                order = mmr_order(np.array([items[i].score for i in heads], dtype=np.float64), sim, k,
+                                  self.lists.diversity)
+                heads = [heads[int(i)] for i in order]
         return [items[i] for i in heads[:k]], variants
 
     def _list_similarity(self, cat, products, brands_only: bool = False) -> "np.ndarray":
