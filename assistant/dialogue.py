@@ -5,7 +5,7 @@
     ... search + rank with `intent` ...
     session.record(message, intent, products)       # what was shown, in order
 
-`parser(message, history)` returns an Intent or an `intent.ParseResult` (then kept in
+`parser(message, history)` returns an Intent or an `schema.ParseResult` (then kept in
 `session.last_parse`). Follow-ups are resolved here, deterministically, from cues the rules find
 ("cheaper", "instead", "more like", positions) and the previous intent + products: the LLM never
 has to remember the conversation for the result to be right.
@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from assistant import lexicon
-from assistant.intent import Intent, ParseResult
-from assistant.rules import (CUE_CHEAPER, CUE_INSTEAD, CUE_MORE, CUE_MORE_LIKE, CUE_PRICIER, CUE_THIS,
-                             parse_rules)
+from assistant.intent import parse_intent
+from assistant.rules import parse_rules
+from assistant.schema import (CUE_CHEAPER, CUE_INSTEAD, CUE_MORE, CUE_MORE_LIKE, CUE_PRICIER, CUE_THIS, Intent,
+                              ParseResult)
 
 _FIRST_N = re.compile(r"\b(?:first|top)\s+(two|three|2|3)\b|前\s*(两|二|三|2|3)\s*个", re.I)
 _COUNTS = {"two": 2, "2": 2, "两": 2, "二": 2, "three": 3, "3": 3, "三": 3}
@@ -128,8 +129,6 @@ Parser = Callable[[str, list], Any]   # (message, history) -> Intent | ParseResu
 
 def make_parser(llm=None, budget_ms: float = 20000, **kwargs) -> Parser:
     """The standard parser for `resolve`: `intent.parse_intent` with this LLM and budget."""
-    from assistant.intent import parse_intent
-
     return lambda message, history: parse_intent(message, llm, budget_ms, history=history, **kwargs)
 
 

@@ -6,7 +6,9 @@ the tests and the benchmarks call. Everything heavy is created lazily and shared
 """
 from __future__ import annotations
 
+import json
 import logging
+import queue
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -14,9 +16,28 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
+from pydantic import ValidationError
 
+from assistant import lexicon, safety
+from assistant.dialogue import SessionStore, make_parser, resolve
 from assistant.errors import UserError
+from assistant.explain import answer_about, compare_products, format_price, summarize, why
+from assistant.intent import parse_intent
+from assistant.llm import get_llm
+from assistant.privacy import ChatLog, forget_user, redact
 from assistant.settings import DATA_DIR, Settings
+from ranking.bundle import bundle_root, current_version
+from ranking.data import read_sequences, sequences_to_events
+from ranking.events import EVENT_TYPES, EventStore, EventValidationError
+from ranking.fusion import mmr_order, same_label_similarity
+from ranking.service import RecommendationService
+from ranking.train import TrainConfig, train_all
+from retrieval.catalog import CatalogImportError, ColumnMapping
+from retrieval.embedder import make_embedder
+from retrieval.registry import DEMO_NAME, CatalogNotFound, CatalogRegistry, ensure_demo_catalog
+from retrieval.search import HybridSearcher, SearchFilters
+from retrieval.store import make_chroma_client
+from retrieval.variants import variant_groups
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +106,6 @@ class Engine:
         self._prepare_lock = threading.Lock()
         self._prepared = False
         self.lists = ListPolicy()
-        from assistant.dialogue import SessionStore
 
         self.sessions = SessionStore(max_sessions=MAX_SESSIONS)
 
@@ -94,8 +114,6 @@ class Engine:
     def embedder(self):
         with self._lock:
             if self._embedder is None:
-                from retrieval.embedder import make_embedder
-
                 self._embedder = make_embedder(self.settings.embedder, self.settings.cache_dir)
             return self._embedder
 
@@ -103,9 +121,6 @@ class Engine:
     def registry(self):
         with self._lock:
             if self._registry is None:
-                from retrieval.catalogs import CatalogRegistry
-                from retrieval.store import make_chroma_client
-
                 if self.settings.chroma_url:
                     try:
                         self._client = make_chroma_client(url=self.settings.chroma_url)
@@ -124,8 +139,6 @@ class Engine:
     def events(self):
         with self._lock:
             if self._events is None:
-                from ranking.events import EventStore
-
                 self.settings.home.mkdir(parents=True, exist_ok=True)
                 # an event must name a product of some loaded catalog (checked per catalog upstream)
                 self._events = EventStore(self.settings.events_db, known_items=self._known_item)
@@ -136,8 +149,6 @@ class Engine:
         """The intent LLM (None = deterministic parser only). Loaded lazily on first use."""
         with self._lock:
             if self._llm is None:
-                from assistant.llm import get_llm
-
                 quant = None if self.settings.llm_quant == "auto" else self.settings.llm_quant
                 self._llm = get_llm(self.settings, quant=quant) or False
             return self._llm or None
@@ -146,8 +157,6 @@ class Engine:
     def chat_log(self):
         with self._lock:
             if self._chat_log is None:
-                from assistant.privacy import ChatLog
-
                 self._chat_log = ChatLog.for_home(self.settings.home)
             return self._chat_log
 
@@ -161,8 +170,6 @@ class Engine:
         name = self._name(name)
         with self._lock:
             if name not in self._catalogs:
-                from retrieval.catalogs import CatalogNotFound
-
                 try:
                     self._catalogs[name] = self.registry.load(name)
                 except CatalogNotFound:
@@ -179,16 +186,12 @@ class Engine:
             return self._searchers[name]
 
     def _make_searcher(self, catalog):
-        from retrieval.search import HybridSearcher
-
         return HybridSearcher.for_catalog(catalog, self.embedder, self.registry)
 
     def service(self, name: str | None = None):
         name = self._name(name)
         with self._lock:
             if name not in self._services:
-                from ranking.service import RecommendationService
-
                 self._services[name] = RecommendationService(self.catalog(name), self.events,
                                                              self.settings.models_dir)
             return self._services[name]
@@ -206,7 +209,6 @@ class Engine:
         with self._prepare_lock:
             if self._prepared:
                 return
-            from retrieval.catalogs import DEMO_NAME, ensure_demo_catalog
 
             t0 = time.perf_counter()
             summary = ensure_demo_catalog(self.registry, DATA_DIR, progress=progress)
@@ -215,17 +217,11 @@ class Engine:
                          f"in {time.perf_counter() - t0:.0f} s")
             catalog = self.catalog(DEMO_NAME)
             if not self._demo_events_loaded():
-                from ranking.data import read_sequences, sequences_to_events
-
                 progress("Loading the demo shoppers' history (Amazon Beauty, 198,502 events) ...")
                 seqs = read_sequences(DATA_DIR / "beauty" / "sequences.txt.gz")
                 self.events.add_many(sequences_to_events(seqs, source=DEMO_SOURCE), skip_invalid=True)
             if train:
-                from ranking.bundle import bundle_root, current_version
-
                 if current_version(bundle_root(self.settings.models_dir, DEMO_NAME)) is None:
-                    from ranking.train import TrainConfig, train_all
-
                     progress("Training the recommendation models (first run only, about a minute) ...")
                     train_all(catalog, self.events, self.settings.models_dir,
                               TrainConfig(models=FAST_MODELS), progress=progress)
@@ -302,7 +298,6 @@ class Engine:
         filters = _check_filters(filters)
         cat = self.catalog(catalog)
         hits = self.searcher(catalog).search(query, k=k, filters=filters)
-        from assistant.explain import why
 
         return [self._product_json(cat, h.id, h.score, h.components, why(h, cat))
                 for h in hits]
@@ -311,7 +306,6 @@ class Engine:
     def record_event(self, user_id, item_id, type, event_id=None, value=None, catalog: str | None = None) -> dict:
         """Durably store one behaviour event; the user's next recommendation reflects it."""
         user_id = _check_user(user_id, required=True)
-        from ranking.events import EVENT_TYPES, EventValidationError
 
         if type not in EVENT_TYPES:
             raise UserError(f"Expected type to be one of {', '.join(EVENT_TYPES)}, got {type!r}")
@@ -321,8 +315,6 @@ class Engine:
                 raise UserError(f"Unknown item_id {item_id!r} in catalog {cat.name!r}: expected the id of a "
                                 f"catalog product (see /search)")
         if type == "search" and isinstance(value, str):
-            from assistant.privacy import redact
-
             value = redact(value)   # search text is stored: no emails / phones / card numbers
         event = {"user_id": user_id, "item_id": item_id or None, "type": type, "timestamp": time.time(),
                  "value": value}
@@ -366,8 +358,6 @@ class Engine:
         items = [it for it in items if it.item_id not in owned]
         if not with_variants or not owned or not self.lists.collapse_variants:
             return items
-        from retrieval.variants import variant_groups
-
         mine = [cat.get(i) for i in owned if i in cat.index]
         groups = variant_groups(mine + [cat.get(it.item_id) for it in items], _DISTINCT_WORDS)
         theirs = {j - len(mine) for g in groups if any(i < len(mine) for i in g) for j in g if j >= len(mine)}
@@ -380,16 +370,12 @@ class Engine:
         thing; "brands" (the shopper named the product type): over brands only."""
         products = [cat.get(it.item_id) for it in items]
         if self.lists.collapse_variants:
-            from retrieval.variants import variant_groups
-
-            groups = variant_groups(products, _DISTINCT_WORDS)
+                groups = variant_groups(products, _DISTINCT_WORDS)
         else:
             groups = [[i] for i in range(len(items))]
         variants = {items[g[0]].item_id: [items[j].item_id for j in g[1:]] for g in groups}
         heads = [g[0] for g in groups]
         if varied and self.lists.diversity > 0 and len(heads) > k:
-            from ranking.fusion import mmr_order
-
             sim = self._list_similarity(cat, [products[i] for i in heads], brands_only=varied == "brands")
             off = sim[~np.eye(len(heads), dtype=bool)]
             if off.size and off.max() > off.min():   # one brand only (Adidas): nothing to vary, keep the order
@@ -399,8 +385,6 @@ class Engine:
         return [items[i] for i in heads[:k]], variants
 
     def _list_similarity(self, cat, products, brands_only: bool = False) -> "np.ndarray":
-        from ranking.fusion import same_label_similarity
-
         p = self.lists
         sim = p.same_brand * same_label_similarity([x.brand for x in products])
         if brands_only:
@@ -414,8 +398,6 @@ class Engine:
         return sim
 
     def _explained(self, cat, items, candidates, intent, price_max=None, variants: dict | None = None) -> list[dict]:
-        from assistant.explain import why
-
         hits = {h.id: h for h in (candidates or [])}
         out = []
         for it in items:
@@ -452,7 +434,6 @@ class Engine:
         reading is answered at once with its products, marked `pending=True` (the engine is still
         working), and the LLM's reading follows, searched again only when it differs. The last
         result yielded always has `pending=False`; `chat()` returns it."""
-        from assistant import safety
 
         if message is not None and not isinstance(message, str):
             raise UserError(f"Expected message to be a string, got {type(message).__name__}")
@@ -509,9 +490,6 @@ class Engine:
         """The turn's intent: ("final", intent), preceded by ("fast", intent) - the rules' reading -
         when the LLM was called (parse_intent calls it only when the rules are not sure). The LLM
         parse runs in a thread so that the rules' reading can be answered while it works."""
-        import queue
-
-        from assistant.dialogue import make_parser, resolve
 
         brands = self._brands(cat)
         budget = self.settings.llm_budget_ms
@@ -558,9 +536,6 @@ class Engine:
 
     def _respond(self, cat, intent, session, user_id, catalog, message) -> "_Turn":
         """The answer to one reading of the turn (the session is not changed: the caller records)."""
-        from assistant import safety
-        from assistant.explain import summarize
-
         parse = session.last_parse
         intent_json = intent.model_dump()
         if parse is not None:
@@ -633,8 +608,6 @@ class Engine:
     def _about_products(self, intent, session, message) -> tuple[str, list[dict]]:
         """"Tell me more about the second one", "is it waterproof?", "compare the first two":
         answered from the shown products' own catalog fields, text and variants."""
-        from assistant.explain import answer_about, compare_products
-
         positions = intent.refers_to or [1]
         products, variants = [], []
         for pos in positions[:3]:
@@ -654,7 +627,6 @@ class Engine:
     # ---------------------------------------------------------------- merchant lab
     def lab(self, query: str, user_id=None, k: int = 10, catalog: str | None = None) -> dict:
         """Everything the query tester shows: intent, personalised vs plain results, stage timings."""
-        from assistant.intent import parse_intent
 
         k = _check_k(k)
         if not isinstance(query, str) or not query.strip():
@@ -693,8 +665,6 @@ class Engine:
     # ---------------------------------------------------------------- catalogs & users
     def import_catalog(self, path, name: str, mapping: dict | None = None, skip_bad_rows: bool = False,
                        progress=None) -> dict:
-        from retrieval.catalog import CatalogImportError, ColumnMapping
-
         try:
             summary = self.registry.import_file(Path(path), name, mapping=ColumnMapping.from_dict(mapping),
                                                 skip_bad_rows=skip_bad_rows, progress=progress)
@@ -707,7 +677,6 @@ class Engine:
 
     def forget_user(self, user_id: str) -> dict:
         """Erase a shopper's events, live profiles, chat history and sessions."""
-        from assistant.privacy import forget_user
 
         user_id = _check_user(user_id, required=True)
         counts = forget_user(user_id, events=self.events, chat=self.chat_log,
@@ -794,8 +763,6 @@ def _check_filters(filters):
     if filters in (None, "", {}):
         return None
     if isinstance(filters, str):
-        import json
-
         try:
             filters = json.loads(filters)
         except json.JSONDecodeError as exc:
@@ -807,9 +774,6 @@ def _check_filters(filters):
     unknown = sorted(set(filters) - set(FILTER_KEYS))
     if unknown:
         raise UserError(f"Unknown filter key(s) {', '.join(unknown)}; accepted: {', '.join(FILTER_KEYS)}")
-    from pydantic import ValidationError
-
-    from retrieval.search import SearchFilters
 
     try:
         return SearchFilters(**filters)
@@ -832,7 +796,6 @@ def _query_text(intent) -> str:
 def _intent_filters(intent):
     """Hard filters from the intent: price range and excluded terms. Brand and must-have words
     are soft (they go into the query text): a demo catalog without brand fields must still answer."""
-    from retrieval.search import SearchFilters
 
     f = SearchFilters(min_price=intent.price_min, max_price=intent.price_max, exclude=list(intent.exclude))
     return None if f.is_empty() else f
@@ -848,8 +811,6 @@ def _wants_variety(intent) -> str:
 
 
 def _distinct_words() -> frozenset[str]:
-    from assistant import lexicon
-
     return frozenset(w for k, v in lexicon.COLORS_EN.items() for w in (k, v) if " " not in w)
 
 
@@ -906,8 +867,6 @@ def _history_lifted(components: dict, view: dict, evidence: dict) -> bool:
 
 
 def _reply_text(line: str, products: list[dict]) -> str:
-    from assistant.explain import format_price
-
     rows = [line]
     for i, p in enumerate(products, 1):
         price = f" — {format_price(p['price'], p['currency'])}" if p.get("price") is not None else ""
