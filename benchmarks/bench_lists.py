@@ -3,7 +3,8 @@
     python benchmarks/bench_lists.py --home DIR --catalog beauty-demo [--json OUT]
 
 Broad shopper requests (below; one set per catalog kind, chosen by --queries) go through
-`Engine.chat` (anonymous, a fresh session each) twice: with today's list policy switched off
+`Engine.chat` (anonymous, or as each of the --users shoppers with the longest history; a fresh
+session each) twice: with today's list policy switched off
 (`ListPolicy(collapse_variants=False, diversity=0.0)`: the ranked top 5 as it was) and with the
 default policy (sizes collapsed into one card, MMR over brand / type / embedding similarity).
 Over the 5 shown products of every answer it reports:
@@ -41,7 +42,7 @@ QUERIES = {
 }
 
 
-def measure(engine, catalog: str, queries: list[str], policy) -> list[dict]:
+def measure(engine, catalog: str, queries: list[str], policy, users=(None,)) -> list[dict]:
     from retrieval.variants import variant_groups
 
     from assistant.engine import _DISTINCT_WORDS
@@ -49,10 +50,10 @@ def measure(engine, catalog: str, queries: list[str], policy) -> list[dict]:
     engine.lists = policy
     cat = engine.catalog(catalog)
     rows = []
-    for i, q in enumerate(queries):
-        products = engine.chat(q, session_id=f"{id(policy)}-{i}", catalog=catalog).products
+    for i, (user, q) in enumerate((u, q) for u in users for q in queries):
+        products = engine.chat(q, user_id=user, session_id=f"{id(policy)}-{i}", catalog=catalog).products
         items = [cat.get(p["id"]) for p in products]
-        rows.append({"query": q, "ids": [p["id"] for p in products],
+        rows.append({"query": q, "user": user, "ids": [p["id"] for p in products],
                      "brands": [x.brand for x in items], "types": [x.category for x in items],
                      "repeated": len(variant_groups(items, _DISTINCT_WORDS)) < len(items),
                      "dense": [p["components"].get("dense", 0.0) for p in products]})
@@ -85,6 +86,8 @@ def main() -> int:
     ap.add_argument("--catalog", required=True)
     ap.add_argument("--queries", choices=sorted(QUERIES), default="beauty")
     ap.add_argument("--embedder", default="minilm", choices=["minilm", "hashing"])
+    ap.add_argument("--users", type=int, default=0,
+                    help="shoppers with the longest history to ask as (0: anonymous)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
 
@@ -95,9 +98,10 @@ def main() -> int:
                              default_catalog=args.catalog))
     cat = engine.catalog(args.catalog)
     queries = QUERIES[args.queries]
-    before = measure(engine, args.catalog, queries, ListPolicy(collapse_variants=False, diversity=0.0))
-    after = measure(engine, args.catalog, queries, ListPolicy())
-    out = {"catalog": args.catalog, "n_products": len(cat.products), "queries": args.queries,
+    users = [u for u, _ in engine.events.top_users(args.users)] if args.users else [None]
+    before = measure(engine, args.catalog, queries, ListPolicy(collapse_variants=False, diversity=0.0), users)
+    after = measure(engine, args.catalog, queries, ListPolicy(), users)
+    out = {"catalog": args.catalog, "n_products": len(cat.products), "queries": args.queries, "users": users,
            "before": report(before, cat), "after": report(after, cat, before),
            "answers": {"before": before, "after": after}}
     for name in ("before", "after"):
