@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from assistant import lexicon, safety
 from assistant.dialogue import SessionStore, make_parser, resolve
 from assistant.errors import UserError
-from assistant.explain import answer_about, compare_products, format_price, summarize, why
+from assistant.explain import answer_about, compare_products, summarize, why
 from assistant.intent import parse_intent
 from assistant.llm import get_llm
 from assistant.privacy import ChatLog, forget_user, redact
@@ -32,7 +32,7 @@ from ranking.events import EVENT_TYPES, EventStore, EventValidationError
 from ranking.fusion import mmr_order, same_label_similarity
 from ranking.service import RecommendationService
 from ranking.train import TrainConfig, train_all
-from retrieval.catalog import CatalogImportError, ColumnMapping
+from retrieval.catalog import CatalogImportError, ColumnMapping, format_price
 from retrieval.embedder import make_embedder
 from retrieval.registry import DEMO_NAME, CatalogNotFound, CatalogRegistry, ensure_demo_catalog
 from retrieval.search import HybridSearcher, SearchFilters
@@ -433,19 +433,22 @@ class Engine:
         When the intent LLM must run (the rules were not sure of their reading), the rules' fast
         reading is answered at once with its products, marked `pending=True` (the engine is still
         working), and the LLM's reading follows, searched again only when it differs. The last
-        result yielded always has `pending=False`; `chat()` returns it."""
+        result yielded always has `pending=False`; `chat()` returns it.
 
+        The rules parse the message once (in safety.check, with the catalog's brands); that parse
+        goes on to the intent pipeline and the dialogue, and a product question reads its topic
+        from the resolved intent."""
         if message is not None and not isinstance(message, str):
             raise UserError(f"Expected message to be a string, got {type(message).__name__}")
         user_id = _check_user(user_id)
         sid = str(session_id) if session_id not in (None, "") else (f"user:{user_id}" if user_id else "anonymous")
         t0 = time.perf_counter()
-        verdict = safety.check(message)
+        cat = self.catalog(catalog)
+        verdict = safety.check(message, brands=self._brands(cat))
         if not verdict.ok:
             yield ChatResult(reply=verdict.reply or "", intent={"action": "chitchat", "safety": verdict.kind},
                              timings_ms={"total": _ms(t0)})
             return
-        cat = self.catalog(catalog)
         session = self.sessions.get(sid, user_id)
         with session.lock:
             # The shopper's message is stored with the reply in one transaction (one fsync a turn);
@@ -455,7 +458,7 @@ class Engine:
             try:
                 timings: dict[str, float] = {}
                 fast = turn = None
-                for stage, intent in self._readings(verdict.message, session, cat, timings):
+                for stage, intent in self._readings(verdict.message, session, cat, timings, verdict.parse):
                     if stage == "fast":
                         fast = self._respond(cat, intent, session, user_id, catalog, verdict.message)
                         timings["first_products"] = _ms(t0)
@@ -486,7 +489,7 @@ class Engine:
                 if not logged:
                     self.chat_log.add(*asked)
 
-    def _readings(self, message: str, session, cat, timings: dict) -> Iterator[tuple[str, object]]:
+    def _readings(self, message: str, session, cat, timings: dict, rules=None) -> Iterator[tuple[str, object]]:
         """The turn's intent: ("final", intent), preceded by ("fast", intent) - the rules' reading -
         when the LLM was called (parse_intent calls it only when the rules are not sure). The LLM
         parse runs in a thread so that the rules' reading can be answered while it works."""
@@ -496,13 +499,13 @@ class Engine:
         t = time.perf_counter()
         llm = self.llm
         if llm is None:
-            intent = resolve(message, session, make_parser(None, budget, brands=brands))
+            intent = resolve(message, session, make_parser(None, budget, brands=brands, rules=rules))
             timings["parse"] = _ms(t)
             yield "final", intent
             return
         signal: queue.Queue = queue.Queue()
         box: dict = {}
-        parser = make_parser(_AnnouncingLLM(llm, lambda: signal.put("llm")), budget, brands=brands)
+        parser = make_parser(_AnnouncingLLM(llm, lambda: signal.put("llm")), budget, brands=brands, rules=rules)
         history = session.history()
 
         def run() -> None:
@@ -517,7 +520,7 @@ class Engine:
         first = signal.get(timeout=wait_s)
         fast = None
         if first == "llm":
-            fast = resolve(message, session, make_parser(None, budget, brands=brands))
+            fast = resolve(message, session, make_parser(None, budget, brands=brands, rules=rules))
             timings["parse_fast"] = _ms(t)
             yield "fast", fast
             try:
@@ -621,7 +624,7 @@ class Engine:
         if intent.action == "compare" and len(products) >= 2:
             return compare_products(message, products, variants, positions=positions[:3],
                                     language=intent.language), []
-        lines = [answer_about(message, p, v, language=intent.language) for p, v in zip(products, variants)]
+        lines = [answer_about(message, p, v, language=intent.language, intent=intent) for p, v in zip(products, variants)]
         return "\n\n".join(lines), []
 
     # ---------------------------------------------------------------- merchant lab
