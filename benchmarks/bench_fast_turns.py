@@ -62,7 +62,8 @@ def one_turn(engine, message: str, session: str, catalog: str) -> dict:
             first = now
         results.append((now, result))
     final_ms, final = results[-1]
-    fast = next((r for _, r in results if r.pending and r.intent.get("_source") == "rules"), None)
+    # the rules' reading shown while the LLM worked (a rules-only turn's line-only partial is not one)
+    fast = next((r for _, r in results if r.pending and "parse_fast" in r.timings_ms), None)
     changed = fast is not None and [p["id"] for p in fast.products] != [p["id"] for p in final.products]
     return {"message": message, "first_products_ms": round(first if first is not None else final_ms, 1),
             "final_ms": round(final_ms, 1), "source": final.intent.get("_source"),
