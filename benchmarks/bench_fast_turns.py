@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from benchmarks.common import cpu_model  # noqa: E402
+from benchmarks.common import cpu_model, write_json  # noqa: E402
 
 
 def messages(n: int) -> tuple[list[str], list[str]]:
@@ -110,9 +110,7 @@ def main() -> int:
         rows = [one_turn(engine, m, f"{path}-{i}", args.catalog) for i, m in enumerate(batch)]
         out["paths"][path] = {"summary": summary(rows), "turns": rows}
         print(f"{path:5s} {json.dumps(out['paths'][path]['summary'])}", flush=True)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(out, indent=1, ensure_ascii=False))
+    write_json(args.json, out)
     return 0
 
 

@@ -30,6 +30,8 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+from benchmarks.common import write_json  # noqa: E402
+
 QUERIES = {
     "beauty": ["gentle cleanser", "moisturizer", "shampoo", "something for dry skin", "a gift for my mom",
                "nail polish", "perfume", "lipstick", "face mask", "eye cream", "hair oil", "sunscreen",
@@ -106,9 +108,7 @@ def main() -> int:
            "answers": {"before": before, "after": after}}
     for name in ("before", "after"):
         print(f"{name:6s} {json.dumps(out[name])}")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(out, indent=1, ensure_ascii=False))
+    write_json(args.json, out)
     return 0
 
 
