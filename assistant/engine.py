@@ -22,14 +22,19 @@ from assistant import lexicon, safety
 from assistant.dialogue import SessionStore, make_parser, resolve
 from assistant.errors import UserError
 from assistant.explain import answer_about, compare_products, summarize, why
+from assistant.insights import LatencyLog
 from assistant.intent import parse_intent
 from assistant.llm import get_llm
-from assistant.privacy import ChatLog, forget_user, redact
+from assistant.privacy import forget_user, open_chat_log, redact
+from assistant.redis_sessions import RedisSessionStore
 from assistant.settings import DATA_DIR, Settings
-from ranking.bundle import bundle_root, current_version
+from ranking.bundle import bundle_root, current_version, read_manifest
 from ranking.data import read_sequences, sequences_to_events
-from ranking.events import EVENT_TYPES, EventStore, EventValidationError
+from ranking.evaluate import ANCHORS, BEAUTY_SHAPE
+from ranking.events import EVENT_TYPES, EventValidationError
 from ranking.fusion import mmr_order, same_label_similarity
+from ranking.profile import RedisProfileStore
+from ranking.stores import open_event_store
 from ranking.service import RecommendationService
 from ranking.train import TrainConfig, train_all
 from retrieval.catalog import CatalogImportError, ColumnMapping, format_price
@@ -46,6 +51,11 @@ MAX_SESSIONS = 10_000
 CHAT_K = 5          # products per chat answer
 HISTORY_SUPPORT = 0.2  # explain-view strength a behaviour component needs before "you bought X" is said
 POOL = 200          # search candidates handed to the ranker
+# A budget on a catalog where most products have no price: said once per conversation, then the
+# answer goes on without the price limit.
+NOTE_NO_PRICES = "no_prices"
+NO_PRICE_NOTE = {"en": "(No prices in this catalog: budget ignored.) ",
+                 "zh": "（此目录没有价格，已忽略预算。）"}
 
 
 @dataclass
@@ -106,8 +116,11 @@ class Engine:
         self._prepare_lock = threading.Lock()
         self._prepared = False
         self.lists = ListPolicy()
-
-        self.sessions = SessionStore(max_sessions=MAX_SESSIONS)
+        if self.settings.redis_url:   # shared by every worker: any worker serves any turn
+            self.sessions = RedisSessionStore(self.settings.redis_url)
+        else:
+            self.sessions = SessionStore(max_sessions=MAX_SESSIONS)
+        self.latency = LatencyLog()   # per-endpoint latencies for the merchant lab (in memory only)
 
     # ---------------------------------------------------------------- lazy components
     @property
@@ -141,7 +154,8 @@ class Engine:
             if self._events is None:
                 self.settings.home.mkdir(parents=True, exist_ok=True)
                 # an event must name a product of some loaded catalog (checked per catalog upstream)
-                self._events = EventStore(self.settings.events_db, known_items=self._known_item)
+                self._events = open_event_store(self.settings.events_db, known_items=self._known_item,
+                                                database_url=self.settings.database_url)
             return self._events
 
     @property
@@ -157,7 +171,7 @@ class Engine:
     def chat_log(self):
         with self._lock:
             if self._chat_log is None:
-                self._chat_log = ChatLog.for_home(self.settings.home)
+                self._chat_log = open_chat_log(self.settings.home, self.settings.database_url)
             return self._chat_log
 
     def _name(self, catalog: str | None) -> str:
@@ -192,8 +206,11 @@ class Engine:
         name = self._name(name)
         with self._lock:
             if name not in self._services:
+                # live profiles shared by every worker (Redis), else in this process
+                profiles = (RedisProfileStore(self.settings.redis_url, name, store=self.events.location)
+                            if self.settings.redis_url else None)
                 self._services[name] = RecommendationService(self.catalog(name), self.events,
-                                                             self.settings.models_dir)
+                                                             self.settings.models_dir, profiles=profiles)
             return self._services[name]
 
     def _known_item(self, item_id: str) -> bool:
@@ -211,6 +228,13 @@ class Engine:
                 return
 
             t0 = time.perf_counter()
+            if not self.settings.demo:   # a deployment's own catalog: trained by `shopassist train`
+                self.catalog(self.settings.default_catalog)
+                self._prepared = True
+                progress(f"Ready ({time.perf_counter() - t0:.0f} s; no demo catalog).")
+                if warm:
+                    self.warm_up()
+                return
             summary = ensure_demo_catalog(self.registry, DATA_DIR, progress=progress)
             if summary is not None:
                 progress(f"Demo catalog imported: {summary.to_dict().get('n_products', '')} products "
@@ -449,8 +473,11 @@ class Engine:
             yield ChatResult(reply=verdict.reply or "", intent={"action": "chitchat", "safety": verdict.kind},
                              timings_ms={"total": _ms(t0)})
             return
-        session = self.sessions.get(sid, user_id)
-        with session.lock:
+
+        def lookup(item_id: str):   # a shared session remembers ids; a product gone from the catalog is left out
+            return _ShownProduct(cat.products[cat.index[item_id]]) if item_id in cat.index else None
+
+        with self.sessions.hold(sid, user_id, lookup) as session:
             # The shopper's message is stored with the reply in one transaction (one fsync a turn);
             # a turn without a stored reply (chitchat) stores it alone, and so does one that fails.
             asked = (sid, "user", verdict.message, user_id, time.time())
@@ -471,6 +498,8 @@ class Engine:
                             turn = self._respond(cat, intent, session, user_id, catalog, verdict.message)
                 timings.update(turn.timings)
                 if turn.kind == "search":
+                    if turn.line.startswith(tuple(NO_PRICE_NOTE.values())):
+                        session.notes.add(NOTE_NO_PRICES)
                     session.record(verdict.message, turn.intent, turn.shown)
                     # a card's other sizes were shown with it: "more" does not offer them as new
                     session.shown_ids.update(v["id"] for p in turn.products for v in p.get("variants", ()))
@@ -560,8 +589,8 @@ class Engine:
             relaxed = intent.model_copy(update={"price_min": None, "price_max": None})
             products, again = self._find(cat, relaxed, user_id, session, catalog)
             stage = {k: round(stage.get(k, 0.0) + v, 2) for k, v in again.items()}   # both searches count
-            note = ("此目录的大多数商品没有价格，以下结果未按价格筛选。" if intent.language == "zh" else
-                    "Most products in this catalog have no price, so these results ignore the price limit. ")
+            if NOTE_NO_PRICES not in session.notes:   # said once per conversation, briefly
+                note = NO_PRICE_NOTE["zh" if intent.language == "zh" else "en"]
         timings.update(stage)
         t = time.perf_counter()
         line = note + summarize(intent, products)
@@ -665,6 +694,22 @@ class Engine:
             out["note"] = note
         return out
 
+    def model_manifest(self, catalog: str | None = None) -> dict | None:
+        """The live model bundle's manifest (validation metrics, fusion weights, when trained), or None."""
+        return read_manifest(bundle_root(self.settings.models_dir, self.catalog(catalog).name))
+
+    def model_anchors(self, catalog: str | None = None) -> dict | None:
+        """Published HR@10 / NDCG@10 for this catalog's benchmark (Amazon Beauty: ranking.evaluate.ANCHORS), else None."""
+        return ANCHORS if len(self.catalog(catalog).products) == BEAUTY_SHAPE[1] else None
+
+    def recent_events(self, limit: int = 5000) -> list:
+        """The most recently stored behaviour events, newest first (merchant lab: live activity)."""
+        return self.events.latest(limit)
+
+    def recent_chat(self, limit: int = 2000) -> list:
+        """The last stored (redacted) chat messages, oldest first (merchant lab: query insights)."""
+        return self.chat_log.recent(limit)
+
     # ---------------------------------------------------------------- catalogs & users
     def import_catalog(self, path, name: str, mapping: dict | None = None, skip_bad_rows: bool = False,
                        progress=None) -> dict:
@@ -683,7 +728,7 @@ class Engine:
 
         user_id = _check_user(user_id, required=True)
         counts = forget_user(user_id, events=self.events, chat=self.chat_log,
-                             services=list(self._services.values()))
+                             services=list(self._services.values()), redis_url=self.settings.redis_url)
         self.sessions.drop_user(user_id) if hasattr(self.sessions, "drop_user") else None
         return counts
 

@@ -16,6 +16,7 @@ import math
 import re
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -186,7 +187,10 @@ class HybridSearcher:
         self.embedder = embedder
         self.collection = collection
         self.config = config or SearchConfig()
-        self.lexical = LexicalIndex(catalog.texts)
+        # built once per catalog version and kept beside it (every later start / worker loads it)
+        path = getattr(catalog, "path", None)
+        self.lexical = (LexicalIndex.load_or_build(catalog.texts, Path(path) / "bm25") if path is not None
+                        else LexicalIndex(catalog.texts))
         self._filters: _FilterIndex | None = None
         self._lock = threading.Lock()
 
