@@ -13,6 +13,7 @@ has to remember the conversation for the result to be right.
 from __future__ import annotations
 
 import contextlib
+import re
 import statistics
 import threading
 import time
@@ -26,6 +27,8 @@ from assistant.rules import parse_rules
 from assistant.schema import (CUE_CHEAPER, CUE_INSTEAD, CUE_MORE, CUE_MORE_LIKE, CUE_PRICIER, CUE_THIS, Intent,
                               ParseResult)
 
+_FIRST_N = re.compile(r"\b(?:first|top)\s+(two|three|2|3)\b|前\s*(两|二|三|2|3)\s*个", re.I)
+_COUNTS = {"two": 2, "2": 2, "两": 2, "二": 2, "three": 3, "3": 3, "三": 3}
 SEARCH_ACTIONS = ("search", "refine", "recommend_for_me")
 _COLORS = set(lexicon.COLORS_EN.values())
 
@@ -204,6 +207,10 @@ def resolve_intent(message: str, intent: Intent, session: Session, cues: set[str
     refers = _positions(intent.refers_to, n)
 
     if intent.action in ("ask_about_product", "compare"):
+        first_n = _FIRST_N.search(message or "")
+        if intent.action == "compare" and first_n and len(refers) < 2:
+            count = _COUNTS.get((first_n.group(1) or first_n.group(2)).lower(), 2)
+            refers = list(range(1, min(count, n) + 1))   # "compare the first two": 1 and 2
         if not refers and (CUE_THIS in cues or intent.action == "ask_about_product"):
             refers = list(session.focus) or ([1] if n == 1 else [])
         if intent.action == "compare" and not refers and n >= 2:

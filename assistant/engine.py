@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
+import numpy as np
 from pydantic import ValidationError
 
-from assistant import safety
+from assistant import lexicon, safety
 from assistant.dialogue import SessionStore, make_parser, resolve
 from assistant.errors import UserError
-from assistant.explain import answer_question, summarize, why
+from assistant.explain import answer_about, compare_products, summarize, why
 from assistant.insights import LatencyLog
 from assistant.intent import parse_intent
 from assistant.llm import get_llm
@@ -30,6 +32,7 @@ from ranking.bundle import bundle_root, current_version, read_manifest
 from ranking.data import read_sequences, sequences_to_events
 from ranking.evaluate import ANCHORS, BEAUTY_SHAPE
 from ranking.events import EVENT_TYPES, EventValidationError
+from ranking.fusion import mmr_order, same_label_similarity
 from ranking.profile import RedisProfileStore
 from ranking.stores import open_event_store
 from ranking.service import RecommendationService
@@ -39,6 +42,7 @@ from retrieval.embedder import make_embedder, make_multilingual
 from retrieval.registry import DEMO_NAME, CatalogNotFound, CatalogRegistry, ensure_demo_catalog
 from retrieval.search import HybridSearcher, SearchFilters
 from retrieval.store import make_chroma_client
+from retrieval.variants import variant_groups
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +59,33 @@ NO_PRICE_NOTE = {"en": "(No prices in this catalog: budget ignored.) ",
 
 
 @dataclass
+class ListPolicy:
+    """How a shown list is made worth reading (chat answers, recommend's new finds)."""
+    # Collapse one product sold in several sizes / pack counts into one card with its variants.
+    collapse_variants: bool = True
+    # MMR trade-off for broad chat requests (no brand asked for, relevance order): 0 = none.
+    diversity: float = 0.3
+    # Weights of the pairwise similarity MMR penalises: same brand, same type, embedding cosine.
+    same_brand: float = 0.4
+    same_type: float = 0.3
+    cosine: float = 0.3
+    # Ranked items fetched per shown card, so that collapsing and re-ranking have room.
+    pool_per_card: int = 4
+
+
+@dataclass
 class ChatResult:
     reply: str
     products: list[dict] = field(default_factory=list)
     intent: dict = field(default_factory=dict)
     timings_ms: dict = field(default_factory=dict)
+    # True when the engine is still working on this turn after this result (the LLM is refining
+    # the rules' fast reading): a later result replaces it. The last result of a turn has False.
+    pending: bool = False
 
     def to_dict(self) -> dict:
         return {"reply": self.reply, "products": self.products, "intent": self.intent,
-                "timings_ms": self.timings_ms}
+                "timings_ms": self.timings_ms, "pending": self.pending}
 
 
 def _check_k(k) -> int:
@@ -93,6 +115,7 @@ class Engine:
         self._chat_log = None
         self._prepare_lock = threading.Lock()
         self._prepared = False
+        self.lists = ListPolicy()
         if self.settings.redis_url:   # shared by every worker: any worker serves any turn
             self.sessions = RedisSessionStore(self.settings.redis_url)
         else:
@@ -285,12 +308,16 @@ class Engine:
         return out
 
     # ---------------------------------------------------------------- product JSON
-    def _product_json(self, catalog, item_id: str, score: float, components: dict, why: str = "") -> dict:
+    def _product_json(self, catalog, item_id: str, score: float, components: dict, why: str = "",
+                      variants: Sequence[str] = ()) -> dict:
+        """A shown product; `variants`: ids of the same product in other sizes / pack counts."""
         p = catalog.get(item_id)
         return {"id": p.id, "title": p.title, "price": p.price, "currency": p.currency, "brand": p.brand,
                 "category": p.category, "rating": p.rating, "url": p.url,
                 "score": round(float(score), 4),
-                "components": {k: round(float(v), 4) for k, v in components.items()}, "why": why}
+                "components": {k: round(float(v), 4) for k, v in components.items()}, "why": why,
+                "variants": [{"id": v.id, "title": v.title, "price": v.price}
+                             for v in (catalog.get(i) for i in variants)]}
 
     # ---------------------------------------------------------------- search
     def search(self, query: str, k: int = 10, filters: dict | None = None, catalog: str | None = None) -> list[dict]:
@@ -342,18 +369,65 @@ class Engine:
         candidates = None
         if query is not None and str(query).strip():
             candidates = self.searcher(catalog).candidate_pool(str(query), POOL, filters)
-        in_cart = self._in_cart(user_id)
-        items = self.service(catalog).recommend(user_id, k=k + len(in_cart), candidates=candidates, filters=filters)
-        items = [it for it in items if it.item_id not in in_cart][:k]
-        return self._explained(cat, items, candidates, intent)
+        owned = self._owned(user_id)
+        n = k * self.lists.pool_per_card + len(owned)
+        items = self.service(catalog).recommend(user_id, k=min(n, MAX_K * 2), candidates=candidates, filters=filters)
+        # new finds: nothing the shopper has in the cart or bought, nor another size of it
+        items = self._not_owned(cat, items, owned, with_variants=True)
+        cards, variants = self._cards(cat, items, k)
+        return self._explained(cat, cards, candidates, intent, variants=variants)
 
-    def _in_cart(self, user_id) -> set[str]:
-        """Items the shopper put in the cart (purchases are dropped by the ranker itself)."""
+    def _owned(self, user_id) -> set[str]:
+        """Items the shopper put in the cart or bought (recent history): never offered as new finds."""
         if not user_id:
             return set()
-        return {e.item_id for e in self.events.user_events(user_id)[-MAX_K:] if e.type == "cart" and e.item_id}
+        return {e.item_id for e in self.events.user_events(user_id)[-MAX_K:]
+                if e.type in ("cart", "purchase") and e.item_id}
 
-    def _explained(self, cat, items, candidates, intent, price_max=None) -> list[dict]:
+    def _not_owned(self, cat, items, owned: set[str], with_variants: bool = False) -> list:
+        items = [it for it in items if it.item_id not in owned]
+        if not with_variants or not owned or not self.lists.collapse_variants:
+            return items
+        mine = [cat.get(i) for i in owned if i in cat.index]
+        groups = variant_groups(mine + [cat.get(it.item_id) for it in items], _DISTINCT_WORDS)
+        theirs = {j - len(mine) for g in groups if any(i < len(mine) for i in g) for j in g if j >= len(mine)}
+        return [it for n, it in enumerate(items) if n not in theirs]
+
+    def _cards(self, cat, items, k: int, varied: str = "") -> tuple[list, dict[str, list[str]]]:
+        """The k cards of a ranked list: one card per product (its other sizes / pack counts become
+        the card's variants, the best placed one leads), then for `varied` = "all" an MMR re-rank
+        over brand, type and embedding similarity so that a broad request is not five of one
+        thing; "brands" (the shopper named the product type): over brands only."""
+        products = [cat.get(it.item_id) for it in items]
+        if self.lists.collapse_variants:
+                groups = variant_groups(products, _DISTINCT_WORDS)
+        else:
+            groups = [[i] for i in range(len(items))]
+        variants = {items[g[0]].item_id: [items[j].item_id for j in g[1:]] for g in groups}
+        heads = [g[0] for g in groups]
+        if varied and self.lists.diversity > 0 and len(heads) > k:
+            sim = self._list_similarity(cat, [products[i] for i in heads], brands_only=varied == "brands")
+            off = sim[~np.eye(len(heads), dtype=bool)]
+            if off.size and off.max() > off.min():   # one brand only (Adidas): nothing to vary, keep the order
+                order = mmr_order(np.array([items[i].score for i in heads], dtype=np.float64), sim, k,
+                                  self.lists.diversity)
+                heads = [heads[int(i)] for i in order]
+        return [items[i] for i in heads[:k]], variants
+
+    def _list_similarity(self, cat, products, brands_only: bool = False) -> "np.ndarray":
+        p = self.lists
+        sim = p.same_brand * same_label_similarity([x.brand for x in products])
+        if brands_only:
+            return sim
+        sim += p.same_type * same_label_similarity([x.category for x in products])
+        emb = getattr(cat, "embeddings", None)
+        if emb is not None and p.cosine:
+            v = np.asarray(emb[[cat.index[x.id] for x in products]], dtype=np.float64)
+            v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+            sim += p.cosine * np.clip(v @ v.T, 0.0, 1.0)
+        return sim
+
+    def _explained(self, cat, items, candidates, intent, price_max=None, variants: dict | None = None) -> list[dict]:
         hits = {h.id: h for h in (candidates or [])}
         out = []
         for it in items:
@@ -367,12 +441,13 @@ class Engine:
             evidence = dict(it.evidence)
             if evidence.get("co_bought") == evidence.get("history_item"):
                 evidence.pop("co_bought", None)   # "you bought X" already says it
-            if max(view.get(k, 0.0) for k in ("cf", "sequential", "content")) < HISTORY_SUPPORT:
-                # the nearest history item did not really lift this product: do not cite it
+            if not _history_lifted(it.components, view, evidence):
+                # the history item did not itself lift this product: do not cite it
                 evidence.pop("history_item", None)
                 evidence.pop("co_bought", None)
             proxy = _WhyItem(it.item_id, view, evidence, matched)
-            out.append(self._product_json(cat, it.item_id, it.score, shown, why(proxy, cat, intent)))
+            out.append(self._product_json(cat, it.item_id, it.score, shown, why(proxy, cat, intent),
+                                          (variants or {}).get(it.item_id, ())))
         return out
 
     # ---------------------------------------------------------------- chat
@@ -385,6 +460,11 @@ class Engine:
     def chat_stream(self, message, user_id=None, session_id=None, catalog: str | None = None) -> Iterator[ChatResult]:
         """One chat turn. Yields the products first (with the summary line), then the full reply.
 
+        When the intent LLM must run (the rules were not sure of their reading), the rules' fast
+        reading is answered at once with its products, marked `pending=True` (the engine is still
+        working), and the LLM's reading follows, searched again only when it differs. The last
+        result yielded always has `pending=False`; `chat()` returns it.
+
         The rules parse the message once (in safety.check, with the catalog's brands); that parse
         goes on to the intent pipeline and the dialogue, and a product question reads its topic
         from the resolved intent."""
@@ -392,7 +472,6 @@ class Engine:
             raise UserError(f"Expected message to be a string, got {type(message).__name__}")
         user_id = _check_user(user_id)
         sid = str(session_id) if session_id not in (None, "") else (f"user:{user_id}" if user_id else "anonymous")
-        timings: dict[str, float] = {}
         t0 = time.perf_counter()
         cat = self.catalog(catalog)
         verdict = safety.check(message, brands=self._brands(cat))
@@ -410,56 +489,121 @@ class Engine:
             asked = (sid, "user", verdict.message, user_id, time.time())
             logged = False
             try:
-                t = time.perf_counter()
-                parser = make_parser(self.llm, self.settings.llm_budget_ms, brands=self._brands(cat),
-                                     rules=verdict.parse)
-                intent = resolve(verdict.message, session, parser)
-                timings["parse"] = _ms(t)
-                parse = session.last_parse
-                intent_json = intent.model_dump()
-                if parse is not None:
-                    intent_json["_source"] = parse.source
-                if intent.action in ("ask_about_product", "compare") and session.last_products:
-                    reply, shown = self._about_products(intent, session, verdict.message)
-                    timings["total"] = _ms(t0)
-                    logged = True
-                    self.chat_log.add_many([asked, (sid, "assistant", reply, user_id)])
-                    session.record(verdict.message, intent, None)
-                    yield ChatResult(reply=reply, products=shown, intent=intent_json, timings_ms=timings)
-                    return
-                if intent.action == "chitchat":
-                    reply = safety.REPLIES["off_topic"][1 if intent.language == "zh" else 0]
-                    logged = True   # the canned reply is not stored
-                    self.chat_log.add(*asked)
-                    yield ChatResult(reply=reply, intent=intent_json, timings_ms={"total": _ms(t0)})
-                    return
-                priced = intent.price_min is not None or intent.price_max is not None
-                # a catalog without a single price cannot pass a price filter: skip the empty search
-                products, stage = ([], {}) if priced and self._priced_share(cat) == 0.0 else \
-                    self._find(cat, intent, user_id, session, catalog)
-                note = ""
-                if not products and priced and self._priced_share(cat) < 0.5:
-                    # most of this catalog has no prices: say so and answer without the price limit
-                    relaxed = intent.model_copy(update={"price_min": None, "price_max": None})
-                    products, again = self._find(cat, relaxed, user_id, session, catalog)
-                    stage = {k: round(stage.get(k, 0.0) + v, 2) for k, v in again.items()}   # both searches count
-                    if NOTE_NO_PRICES not in session.notes:   # said once per conversation, briefly
+                timings: dict[str, float] = {}
+                fast = turn = None
+                for stage, intent in self._readings(verdict.message, session, cat, timings, verdict.parse):
+                    if stage == "fast":
+                        fast = self._respond(cat, intent, session, user_id, catalog, verdict.message)
+                        timings["first_products"] = _ms(t0)
+                        yield fast.result({**timings, **fast.timings}, pending=True)
+                    else:
+                        if fast is not None and fast.intent == intent:   # the LLM agreed: same answer
+                            source = getattr(session.last_parse, "source", None)
+                            turn = replace(fast, intent_json={**fast.intent_json, "_source": source})
+                        else:
+                            turn = self._respond(cat, intent, session, user_id, catalog, verdict.message)
+                timings.update(turn.timings)
+                if turn.kind == "search":
+                    if turn.line.startswith(tuple(NO_PRICE_NOTE.values())):
                         session.notes.add(NOTE_NO_PRICES)
-                        note = NO_PRICE_NOTE["zh" if intent.language == "zh" else "en"]
-                timings.update(stage)
-                t = time.perf_counter()
-                line = note + summarize(intent, products)
-                timings["compose"] = _ms(t)
-                session.record(verdict.message, intent, [_ShownProduct(cat.get(p["id"])) for p in products])
+                    session.record(verdict.message, turn.intent, turn.shown)
+                    # a card's other sizes were shown with it: "more" does not offer them as new
+                    session.shown_ids.update(v["id"] for p in turn.products for v in p.get("variants", ()))
+                elif turn.kind == "about":
+                    session.record(verdict.message, turn.intent, None)
                 timings["total"] = _ms(t0)
-                reply = _reply_text(line, products)
                 logged = True
-                self.chat_log.add_many([asked, (sid, "assistant", reply, user_id)])
-                yield ChatResult(reply=line, products=products, intent=intent_json, timings_ms=dict(timings))
-                yield ChatResult(reply=reply, products=products, intent=intent_json, timings_ms=timings)
+                if turn.kind == "chitchat":
+                    self.chat_log.add(*asked)   # the canned reply is not stored
+                else:
+                    self.chat_log.add_many([asked, (sid, "assistant", turn.reply, user_id)])
+                if turn.kind == "search" and fast is None:
+                    yield turn.result(dict(timings), pending=True, reply=turn.line)
+                yield turn.result(timings, pending=False)
             finally:
                 if not logged:
                     self.chat_log.add(*asked)
+
+    def _readings(self, message: str, session, cat, timings: dict, rules=None) -> Iterator[tuple[str, object]]:
+        """The turn's intent: ("final", intent), preceded by ("fast", intent) - the rules' reading -
+        when the LLM was called (parse_intent calls it only when the rules are not sure). The LLM
+        parse runs in a thread so that the rules' reading can be answered while it works."""
+
+        brands = self._brands(cat)
+        budget = self.settings.llm_budget_ms
+        t = time.perf_counter()
+        llm = self.llm
+        if llm is None:
+            intent = resolve(message, session, make_parser(None, budget, brands=brands, rules=rules))
+            timings["parse"] = _ms(t)
+            yield "final", intent
+            return
+        signal: queue.Queue = queue.Queue()
+        box: dict = {}
+        parser = make_parser(_AnnouncingLLM(llm, lambda: signal.put("llm")), budget, brands=brands, rules=rules)
+        history = session.history()
+
+        def run() -> None:
+            try:
+                box["parse"] = parser(message, history)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the turn's thread
+                box["error"] = exc
+            signal.put("done")
+
+        threading.Thread(target=run, name="shopassist-parse", daemon=True).start()
+        wait_s = 2 * budget / 1000.0 + 5.0   # parse_intent itself stops the LLM at its budget
+        first = signal.get(timeout=wait_s)
+        fast = None
+        if first == "llm":
+            fast = resolve(message, session, make_parser(None, budget, brands=brands, rules=rules))
+            timings["parse_fast"] = _ms(t)
+            yield "fast", fast
+            try:
+                while signal.get(timeout=wait_s) != "done":
+                    pass                     # a repair attempt calls the LLM again
+            except queue.Empty:
+                log.warning("intent parse still running after %.0f s: the rules' reading stands", wait_s)
+                timings["parse"] = _ms(t)
+                yield "final", fast
+                return
+        if "error" in box:
+            raise box["error"]
+        intent = resolve(message, session, lambda _message, _history: box["parse"])
+        timings["parse"] = _ms(t)
+        yield "final", intent
+
+    def _respond(self, cat, intent, session, user_id, catalog, message) -> "_Turn":
+        """The answer to one reading of the turn (the session is not changed: the caller records)."""
+        parse = session.last_parse
+        intent_json = intent.model_dump()
+        if parse is not None:
+            intent_json["_source"] = parse.source
+        timings: dict[str, float] = {}
+        if intent.action in ("ask_about_product", "compare") and session.last_products:
+            reply, shown = self._about_products(intent, session, message)
+            return _Turn("about", intent, intent_json, reply, reply, shown, timings=timings)
+        if intent.action == "chitchat":
+            reply = safety.REPLIES["off_topic"][1 if intent.language == "zh" else 0]
+            return _Turn("chitchat", intent, intent_json, reply, reply, [], timings=timings)
+        priced = intent.price_min is not None or intent.price_max is not None
+        # a catalog without a single price cannot pass a price filter: skip the empty search
+        products, stage = ([], {}) if priced and self._priced_share(cat) == 0.0 else \
+            self._find(cat, intent, user_id, session, catalog)
+        note = ""
+        if not products and priced and self._priced_share(cat) < 0.5:
+            # most of this catalog has no prices: say so and answer without the price limit
+            relaxed = intent.model_copy(update={"price_min": None, "price_max": None})
+            products, again = self._find(cat, relaxed, user_id, session, catalog)
+            stage = {k: round(stage.get(k, 0.0) + v, 2) for k, v in again.items()}   # both searches count
+            if NOTE_NO_PRICES not in session.notes:   # said once per conversation, briefly
+                note = NO_PRICE_NOTE["zh" if intent.language == "zh" else "en"]
+        timings.update(stage)
+        t = time.perf_counter()
+        line = note + summarize(intent, products)
+        timings["compose"] = _ms(t)
+        return _Turn("search", intent, intent_json, line, _reply_text(line, products), products,
+                     shown=[_ShownProduct(cat.get(p["id"]), [cat.get(v["id"]) for v in p["variants"]])
+                            for p in products], timings=timings)
 
     def _priced_share(self, cat) -> float:
         share = self._priced.get(cat.name)
@@ -484,31 +628,39 @@ class Engine:
         candidates = self.searcher(catalog).candidate_pool(query, POOL, filters) if query else None
         timings["retrieval"] = _ms(t)
         t = time.perf_counter()
-        exclude = session.shown_ids if session.last_intent is not None and _same_search(session.last_intent, intent) else ()
-        n = k + len(exclude) if intent.sort == "relevance" else max(POOL // 2, k + len(exclude))
+        again = session.last_intent is not None and _same_search(session.last_intent, intent)
+        exclude = set(session.shown_ids) if again else set()   # "more": what was shown is not repeated
+        owned = self._owned(user_id)     # in the cart or bought: not offered again as a find
+        wanted = k * self.lists.pool_per_card + len(exclude) + len(owned)
+        n = wanted if intent.sort == "relevance" else max(POOL // 2, wanted)
         items = []
         if candidates is None or candidates:
             items = self.service(catalog).recommend(user_id, k=min(n, MAX_K * 2), candidates=candidates,
                                                     filters=filters)
-        items = [it for it in items if it.item_id not in exclude]
-        items = _sort_items(items, intent.sort, cat)[:k]
+        items = self._not_owned(cat, [it for it in items if it.item_id not in exclude], owned)
+        items = _sort_items(items, intent.sort, cat)
+        cards, variants = self._cards(cat, items, k, varied=_wants_variety(intent))
         timings["ranking"] = _ms(t)
-        return self._explained(cat, items, candidates, intent, intent.price_max), timings
+        return self._explained(cat, cards, candidates, intent, intent.price_max, variants), timings
 
     def _about_products(self, intent, session, message) -> tuple[str, list[dict]]:
+        """"Tell me more about the second one", "is it waterproof?", "compare the first two":
+        answered from the shown products' own catalog fields, text and variants."""
         positions = intent.refers_to or [1]
-        shown = []
-        lines = []
+        products, variants = [], []
         for pos in positions[:3]:
             product = session.product_at(pos)
             if product is None:
                 n = len(session.last_products)
                 return (f"I showed {n} product{'s' if n != 1 else ''}; there is no number {pos}. "
                         f"Pick one between 1 and {n}."), []
-            answer = answer_question(message, product.product if isinstance(product, _ShownProduct) else product,
-                                     language=intent.language, intent=intent)
-            lines.append(answer.text)
-        return " ".join(lines), shown
+            products.append(product.product if isinstance(product, _ShownProduct) else product)
+            variants.append(list(getattr(product, "variants", ()) or ()))
+        if intent.action == "compare" and len(products) >= 2:
+            return compare_products(message, products, variants, positions=positions[:3],
+                                    language=intent.language), []
+        lines = [answer_about(message, p, v, language=intent.language, intent=intent) for p, v in zip(products, variants)]
+        return "\n\n".join(lines), []
 
     # ---------------------------------------------------------------- merchant lab
     def lab(self, query: str, user_id=None, k: int = 10, catalog: str | None = None) -> dict:
@@ -601,11 +753,44 @@ class _WhyItem:
     matched_terms: list
 
 
-class _ShownProduct:
-    """A catalog product as the dialogue remembers it (duck-typed for assistant/)."""
+@dataclass
+class _Turn:
+    """One reading of a chat turn answered: what to show and what the session should remember."""
+    kind: str                      # "search" | "about" | "chitchat"
+    intent: object
+    intent_json: dict
+    line: str                      # the summary line (search) or the whole answer
+    reply: str                     # the full reply text
+    products: list[dict]
+    shown: list = field(default_factory=list)   # the products as the dialogue remembers them (search)
+    timings: dict = field(default_factory=dict)
 
-    def __init__(self, product):
+    def result(self, timings: dict, *, pending: bool, reply: str | None = None) -> ChatResult:
+        return ChatResult(reply=self.reply if reply is None else reply, products=self.products,
+                          intent=self.intent_json, timings_ms=timings, pending=pending)
+
+
+class _AnnouncingLLM:
+    """The intent LLM, announcing each call: parse_intent calls it only when the rules were not sure."""
+
+    def __init__(self, llm, announce: Callable[[], None]):
+        self._llm, self._announce = llm, announce
+
+    def complete(self, *args, **kwargs):
+        self._announce()
+        return self._llm.complete(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._llm, name)
+
+
+class _ShownProduct:
+    """A catalog product as the dialogue remembers it (duck-typed for assistant/), with the
+    other sizes / pack counts its card carried."""
+
+    def __init__(self, product, variants=()):
         self.product = product
+        self.variants = list(variants)
 
     def __getattr__(self, name):
         return getattr(self.product, name)
@@ -670,6 +855,22 @@ def _intent_filters(intent):
     return None if f.is_empty() else f
 
 
+def _wants_variety(intent) -> str:
+    """A broad request - no brand asked for, no product referred to, relevance order - gets a list
+    varied across brands and types ("all"), or across brands only when it names the product type
+    ("brands"); "" = keep the ranking."""
+    if intent.brand or intent.refers_to or intent.sort != "relevance":
+        return ""
+    return "brands" if intent.category else "all"
+
+
+def _distinct_words() -> frozenset[str]:
+    return frozenset(w for k, v in lexicon.COLORS_EN.items() for w in (k, v) if " " not in w)
+
+
+_DISTINCT_WORDS = _distinct_words()   # colour words keep two otherwise equal titles apart
+
+
 def _same_search(a, b) -> bool:
     keys = ("search_text", "category", "brand", "price_min", "price_max", "must_have", "exclude", "recipient")
     return all(getattr(a, k) == getattr(b, k) for k in keys)
@@ -705,6 +906,18 @@ def _explain_view(components: dict, hit, product, price_max) -> dict:
     if price_max is not None and product.price is not None and product.price <= price_max:
         view["price_fit"] = 1.0
     return view
+
+
+def _history_lifted(components: dict, view: dict, evidence: dict) -> bool:
+    """Whether "you bought X" is true of this product: the ranker cites X only when X's own
+    item-kNN share (or embedding similarity) is strong; the component that carries it must also
+    have pushed the score up - the item-kNN contribution itself for a co-bought X, any behaviour
+    component for a similar one."""
+    if not evidence.get("history_item"):
+        return False
+    if evidence.get("history_via") == "co_bought":
+        return min(1.0, max(0.0, float(components.get("itemknn", 0.0)) / 2.0)) >= HISTORY_SUPPORT
+    return max(view.get(k, 0.0) for k in ("cf", "sequential", "content")) >= HISTORY_SUPPORT
 
 
 def _reply_text(line: str, products: list[dict]) -> str:

@@ -378,3 +378,135 @@ def answer_question(question: str, product: Any, *, language: str | None = None,
             else f"The catalog doesn't say whether {title} is {about}." if topic and len(topic.split()) <= 3
             else f"The catalog doesn't say anything about {about} for {title}.")
     return Answer(text, False, None, topic or None)
+
+
+# ---------------------------------------------------------------------------------------------
+# "Tell me more about the second one", "what sizes does it come in", "compare the first two":
+# the product's own facts, from its catalog fields and text only.
+_GENERAL_QUESTION = re.compile(
+    r"\b(?:tell|show)\s+me\s+(?:more|about|everything)|\bmore\s+(?:about|on|info|information|details?)\b|"
+    r"\b(?:details?|describe|description|overview|specs?|specifications?|info|information)\b|"
+    r"\bwhat\s+(?:is|'s|are)\s+(?:it|this|that|they|the\s+\w+\s+one)\s*\??$|\bwhat\s+do\s+you\s+know\b|"
+    r"介绍|详细|详情|更多信息|说说|讲讲|是什么", re.I)
+_SIZE_QUESTION = re.compile(r"\bsizes?\b|\bcome\s+in\b|\bbigger\b|\bsmaller\b|\bpack(?:s|\s+of)?\b|"
+                            r"\bvolume\b|\bounces?\b|\boz\b|\bml\b|规格|尺寸|容量|大小", re.I)
+_DESCRIPTION_CHARS = 320
+
+
+def is_general_question(question: str) -> bool:
+    """'tell me more about it', 'details?', '介绍一下': the shopper wants the product's facts."""
+    return bool(_GENERAL_QUESTION.search(question or ""))
+
+
+def is_size_question(question: str) -> bool:
+    return bool(_SIZE_QUESTION.search(question or ""))
+
+
+def _facts(product: Any, zh: bool) -> list[tuple[str, str]]:
+    """(label, value) for the fields this product has: price, brand, type, rating, attributes."""
+    out = []
+    price = _get(product, "price")
+    if isinstance(price, (int, float)):
+        out.append(("价格" if zh else "price", format_price(float(price), _get(product, "currency"))))
+    if _get(product, "brand"):
+        out.append(("品牌" if zh else "brand", str(_get(product, "brand"))))
+    if _get(product, "category"):
+        out.append(("类型" if zh else "type", str(_get(product, "category"))))
+    rating = _get(product, "rating")
+    if isinstance(rating, (int, float)):
+        out.append(("评分" if zh else "rating", f"{float(rating):.1f}/5"))
+    for key, value in list((_get(product, "attributes", {}) or {}).items())[:5]:
+        if value not in (None, "", [], {}):
+            out.append((str(key), str(value)))
+    return out
+
+
+def _variant_line(variants: Sequence, zh: bool) -> str:
+    items = []
+    for v in variants[:6]:
+        price = _get(v, "price")
+        cost = f" ({format_price(float(price), _get(v, 'currency'))})" if isinstance(price, (int, float)) else ""
+        items.append(f"{_short_title(_get(v, 'title', ''), 70)}{cost}")
+    more = len(variants) - len(items)
+    tail = (f"，另有 {more} 种" if zh else f", and {more} more") if more > 0 else ""
+    return ("其他规格：" if zh else "Also available as: ") + "; ".join(items) + tail
+
+
+def describe_product(product: Any, variants: Sequence = (), *, language: str = "en") -> str:
+    """The product's facts: title, price, brand, type, rating, attributes, the catalog text and
+    its other sizes. Only what the catalog has; a missing field is left out, not guessed."""
+    zh = language == "zh"
+    lines = [_short_title(_get(product, "title", ""), 120)]
+    facts = _facts(product, zh)
+    if facts:
+        lines.append(("；" if zh else "; ").join(f"{k}: {v}" for k, v in facts))
+    text = re.sub(r"\s+", " ", str(_get(product, "description", "") or "")).strip()
+    if text:
+        quote = text if len(text) <= _DESCRIPTION_CHARS else text[:_DESCRIPTION_CHARS].rsplit(" ", 1)[0] + "…"
+        lines.append(f"商品资料：“{quote}”" if zh else f"The catalog says: \"{quote}\"")
+    else:
+        lines.append("商品资料除标题外没有更多描述。" if zh else "The catalog has no description beyond the title.")
+    if variants:
+        lines.append(_variant_line(variants, zh))
+    return "\n".join(lines)
+
+
+def answer_sizes(product: Any, variants: Sequence = (), *, language: str = "en") -> str:
+    zh = language == "zh"
+    title = _short_title(_get(product, "title", ""), 80)
+    if not variants:
+        return (f"目录里{title}只有这一种规格。" if zh else f"The catalog lists {title} in this one size only.")
+    return f"{title}\n{_variant_line(variants, zh)}"
+
+
+def answer_about(question: str, product: Any, variants: Sequence = (), *, language: str = "en",
+                 intent: Any = None) -> str:
+    """A question about one shown product: its facts ('tell me more'), its sizes, or one
+    attribute answered from the fields and text (`answer_question`: says so when the catalog
+    does not say)."""
+    if is_general_question(question) and not _question_topic_is_attribute(question, intent):
+        return describe_product(product, variants, language=language)
+    if is_size_question(question):
+        return answer_sizes(product, variants, language=language)
+    return answer_question(question, product, language=language, intent=intent).text
+
+
+def _question_topic_is_attribute(question: str, intent: Any = None) -> bool:
+    """'tell me whether it is waterproof': a general phrasing around a real attribute (read from
+    the turn's intent when there is one: the message is not parsed again)."""
+    parsed = intent if intent is not None else parse_rules(question).intent
+    return bool(parsed.must_have or parsed.exclude)
+
+
+def compare_products(question: str, products: Sequence, variants: Sequence[Sequence] = (), *,
+                     positions: Sequence[int] = (), language: str = "en") -> str:
+    """A side-by-side of two or three shown products: one line per field, ' | ' between them,
+    plus the asked-about attribute when the question names one, and which is cheaper."""
+    zh = language == "zh"
+    positions = list(positions) or list(range(1, len(products) + 1))
+    variants = list(variants) or [()] * len(products)
+    head = [f"{pos}. {_short_title(_get(p, 'title', ''), 50)}" for pos, p in zip(positions, products)]
+    lines = [(" 对比 " if zh else " vs ").join(head)]
+    none = "—"
+    rows = []
+    labels = {}
+    per_product = [dict(_facts(p, zh)) for p in products]
+    for facts in per_product:
+        for key in facts:
+            labels.setdefault(key, None)
+    for key in labels:
+        rows.append((key, [facts.get(key, none) for facts in per_product]))
+    rows.append(("规格" if zh else "sizes", [str(1 + len(v)) for v in variants]))
+    topic = _question_topic(question) if (question and not is_general_question(question)) else ""
+    if topic and topic not in ("compare", "difference", "between", "two", "both", "them"):
+        answers = [answer_question(question, p, language=language) for p in products]
+        rows.append((topic, [(_short_title(a.evidence or "", 60) if a.found else
+                              ("资料未说明" if zh else "not stated")) for a in answers]))
+    for key, values in rows:
+        lines.append(f"{key}: " + " | ".join(values))
+    prices = [_get(p, "price") for p in products]
+    if all(isinstance(x, (int, float)) for x in prices) and len(set(prices)) > 1:
+        cheapest = positions[min(range(len(prices)), key=lambda i: prices[i])]
+        word = "cheaper" if len(prices) == 2 else "cheapest"
+        lines.append(f"第 {cheapest} 个更便宜。" if zh else f"Number {cheapest} is the {word} one.")
+    return "\n".join(lines)

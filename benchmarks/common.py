@@ -66,3 +66,14 @@ class timed_section:
         if self.locked:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
         self.fd.close()
+
+
+def write_json(path: Path | None, doc) -> None:
+    """Write a benchmark's results (no-op without a path), creating the folder."""
+    if path is None:
+        return
+    import json
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")

@@ -229,20 +229,43 @@ def mmr(rows: np.ndarray, scores: np.ndarray, vectors: np.ndarray, k: int, diver
         raise ValueError(f"Expected diversity between 0 and 1, got {diversity}")
     if diversity == 0.0 or len(rows) <= 1:
         return rows[:k]
-    s = np.asarray(scores, dtype=np.float64)
-    rel = (s - s.min()) / (s.max() - s.min()) if s.max() > s.min() else np.ones_like(s)
     v = np.asarray(vectors[rows], dtype=np.float64)
     v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
-    sim = v @ v.T
+    return rows[mmr_order(scores, v @ v.T, k, diversity)]
+
+
+def mmr_order(scores: np.ndarray, similarity: np.ndarray, k: int, diversity: float) -> np.ndarray:
+    """MMR over a short list given its (n, n) pairwise `similarity` (any measure in [0, 1], e.g.
+    same brand / same type / cosine): positions of the k picks, in pick order. The first pick is
+    the most relevant; each next one maximises (1 - diversity) * relevance - diversity * its
+    largest similarity to the picks so far (relevance = min-max scaled scores)."""
+    s = np.asarray(scores, dtype=np.float64)
+    sim = np.asarray(similarity, dtype=np.float64)
+    if sim.shape != (len(s), len(s)):
+        raise ValueError(f"Expected a ({len(s)}, {len(s)}) similarity matrix, got {sim.shape}")
+    if not 0.0 <= diversity <= 1.0:
+        raise ValueError(f"Expected diversity between 0 and 1, got {diversity}")
+    if not len(s):
+        return np.zeros(0, dtype=np.int64)
+    if diversity == 0.0:
+        return np.argsort(-s, kind="stable")[:k]
+    rel = (s - s.min()) / (s.max() - s.min()) if s.max() > s.min() else np.ones_like(s)
     picked = [int(np.argmax(rel))]
     max_sim = sim[picked[0]].copy()
-    avail = np.ones(len(rows), dtype=bool)
+    avail = np.ones(len(s), dtype=bool)
     avail[picked[0]] = False
-    while len(picked) < min(k, len(rows)):
+    while len(picked) < min(k, len(s)):
         gain = (1 - diversity) * rel - diversity * max_sim
         gain[~avail] = -np.inf
         j = int(np.argmax(gain))
         picked.append(j)
         avail[j] = False
         max_sim = np.maximum(max_sim, sim[j])
-    return rows[picked]
+    return np.array(picked, dtype=np.int64)
+
+
+def same_label_similarity(labels: Sequence[str | None]) -> np.ndarray:
+    """(n, n): 1 where two items share a non-empty label (a brand, a product type), else 0."""
+    lab = [str(x).strip().lower() if x else "" for x in labels]
+    out = np.array([[1.0 if a and a == b else 0.0 for b in lab] for a in lab])
+    return out

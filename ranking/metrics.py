@@ -144,3 +144,18 @@ def top_k(scores: np.ndarray, k: int, exclude: Sequence[Sequence[int]] | None = 
     vals = np.take_along_axis(scores, part, axis=1)
     order = np.lexsort((part, -vals), axis=1)
     return np.take_along_axis(part, order, axis=1)
+
+
+def distinct_label_share(lists: Sequence[Sequence[str | None]]) -> float:
+    """Mean over lists of (distinct labels / listed items), e.g. brands in each shown list:
+    1.0 = every item a different brand; an empty or missing label counts as its own value.
+    Lists with fewer than 2 items are skipped; no such list gives 0.0."""
+    shares = []
+    for labels in lists:
+        labels = list(labels)
+        if len(labels) < 2:
+            continue
+        named = [str(x).strip().lower() for x in labels if x and str(x).strip()]
+        distinct = len(set(named)) + (len(labels) - len(named))
+        shares.append(distinct / len(labels))
+    return float(np.mean(shares)) if shares else 0.0

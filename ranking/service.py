@@ -52,6 +52,11 @@ class ServiceConfig:
     mmr_pool: int = 5
     # Recent events the models read.
     max_history: int = 50
+    # "You bought X" evidence: X is cited only when X itself lifted the product - its share of the
+    # product's item-kNN score (sum over the history) is at least support_share, or, without a
+    # co-occurrence, its embedding cosine with the product is at least support_cosine.
+    support_share: float = 0.4
+    support_cosine: float = 0.5
 
     def __post_init__(self) -> None:
         if self.profile is None:
@@ -227,9 +232,10 @@ class RecommendationService:
             vectors = self.embeddings if self.embeddings is not None else self._cooccurrence_vectors(bundle)
             pool = mmr(pool, scores[pool], vectors, k, diversity) if vectors is not None else pool[:k]
         rows = pool[:k]
-        support = self._most_similar_history(rows, hist, bundle)
-        return [self._scored(int(r), float(scores[r]), contrib, hist, htypes, int(j) if j >= 0 else None)
-                for r, j in zip(rows, support)]
+        support, strength, via = self._most_similar_history(rows, hist, bundle)
+        return [self._scored(int(r), float(scores[r]), contrib, hist, htypes,
+                             (int(j), float(x), v) if j >= 0 else None)
+                for r, j, x, v in zip(rows, support, strength, via)]
 
     def _components(self, bundle, profile, hist, hw) -> tuple[dict[str, np.ndarray], dict[str, float]]:
         comps: dict[str, np.ndarray] = {}
@@ -303,14 +309,17 @@ class RecommendationService:
         model = bundle.models.get("itemknn") if bundle else None
         return None if model is None or self._maps[0] is not None else _SparseRows(model.similarity)
 
-    def _scored(self, row: int, score: float, contrib, hist, htypes, support: int | None) -> ScoredItem:
+    def _scored(self, row: int, score: float, contrib, hist, htypes, support: tuple | None) -> ScoredItem:
         comps = {name: round(float(v[row]), 4) for name, v in contrib.items()}
         evidence: dict[str, str] = {}
         if support is not None:
-            evidence["history_item"] = self.ids[int(hist[support])]
-            evidence["history_type"] = htypes[support] if support < len(htypes) else "view"
-            if comps.get("itemknn", 0) > 0:
-                evidence["co_bought"] = self.ids[int(hist[support])]
+            j, strength, via = support
+            evidence["history_item"] = self.ids[int(hist[j])]
+            evidence["history_type"] = htypes[j] if j < len(htypes) else "view"
+            evidence["history_via"] = via            # "co_bought" (item-kNN share) or "similar" (cosine)
+            evidence["history_support"] = f"{strength:.3f}"
+            if via == "co_bought" and comps.get("itemknn", 0) > 0:
+                evidence["co_bought"] = self.ids[int(hist[j])]
         f = self.features
         if f.category[row] >= 0:
             evidence["category"] = f.categories[f.category[row]]
@@ -318,24 +327,35 @@ class RecommendationService:
             evidence["brand"] = f.brands[f.brand[row]]
         return ScoredItem(row=row, item_id=self.ids[row], score=round(score, 4), components=comps, evidence=evidence)
 
-    def _most_similar_history(self, rows: np.ndarray, hist: np.ndarray, bundle) -> np.ndarray:
-        """For each recommended row, the position in `hist` of the event that most supports it:
-        the largest item-kNN contribution when the pair co-occurs, else embedding cosine (-1: none)."""
+    def _most_similar_history(self, rows: np.ndarray, hist: np.ndarray, bundle):
+        """For each recommended row, the position in `hist` of the event that itself lifted it
+        (-1: none strong enough to cite), that event's strength, and how ("co_bought" / "similar").
+
+        The history event with the largest item-kNN contribution, when its share of the row's
+        item-kNN score is at least `support_share`; otherwise the most similar history item by
+        embedding cosine, when that cosine is at least `support_cosine`."""
+        cfg = self.config
         out = np.full(len(rows), -1, dtype=np.int64)
+        strength = np.zeros(len(rows), dtype=np.float64)
+        via = np.full(len(rows), "", dtype=object)
         if not len(hist) or not len(rows):
-            return out
+            return out, strength, via
         knn = bundle.models.get("itemknn") if bundle else None
         if knn is not None and self._maps[0] is None:
-            c = knn.contributions(hist, rows)  # (rows, history)
-            has = c.max(axis=1) > 0
-            out[has] = np.argmax(c[has], axis=1)
-        todo = out < 0
-        if todo.any():
-            if self.embeddings is None:
-                return out
+            c = np.maximum(knn.contributions(hist, rows), 0.0)  # (rows, history)
+            total = c.sum(axis=1)
+            best = np.argmax(c, axis=1)
+            share = np.where(total > 0, c[np.arange(len(rows)), best] / np.maximum(total, 1e-12), 0.0)
+            ok = share >= cfg.support_share
+            out[ok], strength[ok], via[ok] = best[ok], share[ok], "co_bought"
+        todo = np.flatnonzero(out < 0)
+        if todo.size and self.embeddings is not None:
             sims = self.embeddings[rows[todo]] @ self.embeddings[hist].T
-            out[todo] = np.argmax(sims, axis=1)
-        return out
+            best = np.argmax(sims, axis=1)
+            cos = sims[np.arange(len(todo)), best]
+            ok = cos >= cfg.support_cosine
+            out[todo[ok]], strength[todo[ok]], via[todo[ok]] = best[ok], cos[ok], "similar"
+        return out, strength, via
 
 
 _BLAS = None

@@ -148,3 +148,14 @@ def test_one_price_format_for_chat_text_and_cards():
     assert "$12.00" in handlers._card(product, buttons=False)                       # the card
     assert "$12.00" in format_result(type("R", (), {"reply": "", "products": [product]})())  # CLI chat
     assert explain.format_price is handlers.format_price is format_price
+
+
+def test_describe_product_says_only_what_the_catalog_has():
+    from assistant.explain import describe_product
+
+    text = describe_product({"id": "B1", "title": "Cetaphil Gentle Skin Cleanser 16 fl oz", "price": None},
+                            [{"id": "B2", "title": "Cetaphil Gentle Skin Cleanser 4 fl oz", "price": 9.5,
+                              "currency": "USD"}])
+    assert "price" not in text and "rating" not in text and "brand" not in text
+    assert "no description beyond the title" in text
+    assert "Also available as: Cetaphil Gentle Skin Cleanser 4 fl oz ($9.50)" in text

@@ -26,20 +26,31 @@ PRODUCTS = [
 ]
 
 
-@pytest.fixture
-def engine(tmp_path):
+HISTORY = {"a": ["L1", "L2", "N1"], "b": ["S1", "S3"], "c": ["L1", "L5"], "d": ["F1", "F3"]}
+
+
+def build_engine(tmp_path, llm=None, products=PRODUCTS, history=HISTORY):
+    """A tiny catalog in a real Engine (hashing embedder); `llm` = the intent LLM (None: rules only).
+    products: (id, title, brand, category, price, description) rows; history: user -> purchases."""
     from assistant.engine import Engine
     from assistant.settings import Settings
 
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "shop.jsonl"
     with path.open("w") as f:
-        for pid, title, brand, cat, price, desc in PRODUCTS:
+        for pid, title, brand, cat, price, desc in products:
             f.write(json.dumps({"id": pid, "title": title, "brand": brand, "category": cat, "price": price,
                                 "currency": "USD", "description": desc}) + "\n")
-    eng = Engine(Settings(home=tmp_path / "home", embedder="hashing", llm="none", default_catalog="shop"))
+    eng = Engine(Settings(home=tmp_path / "home", embedder="hashing", llm="none", default_catalog="shop"),
+                 llm=llm)
     eng.import_catalog(path, "shop")
     # a little shared history so popularity / co-occurrence exist
-    for u, items in {"a": ["L1", "L2", "N1"], "b": ["S1", "S3"], "c": ["L1", "L5"], "d": ["F1", "F3"]}.items():
+    for u, items in history.items():
         for i in items:
             eng.record_event(u, i, "purchase")
-    yield eng
+    return eng
+
+
+@pytest.fixture
+def engine(tmp_path):
+    yield build_engine(tmp_path)

@@ -165,3 +165,11 @@ def test_term_filters_follow_a_reimported_catalog(engine, tmp_path):
     assert "L1" not in [h["id"] for h in engine.search("lipstick", k=16, filters=flt)]
     assert "L1" not in [p["id"] for p in engine.recommend("newcomer", k=16, filters=flt)]
     assert "L1" in [h["id"] for h in engine.search("lipstick", k=16, filters={"must_have": ["pink"]})]
+
+
+def test_a_product_is_not_explained_by_an_unrelated_purchase(engine):
+    engine.record_event("mix", "N1", "purchase")   # a nail polish, then skin care
+    engine.record_event("mix", "F3", "purchase")
+    for p in engine.chat("face cream", user_id="mix", session_id="m").products + engine.recommend("mix", k=10):
+        if "you bought" in p["why"]:
+            assert "Red Nail Polish" not in p["why"] or "Nail" in p["title"], (p["title"], p["why"])

@@ -77,3 +77,16 @@ def test_mmr_trades_relevance_for_diversity():
 def test_scored_item_serialises():
     it = ScoredItem(3, "p3", 1.5, {"cf": 1.0}, {"history_item": "p1", "history_type": "purchase"})
     assert it.to_dict()["evidence"]["history_type"] == "purchase"
+
+
+def test_mmr_order_trades_relevance_for_variety():
+    from ranking.fusion import mmr_order, same_label_similarity
+
+    brands = ["A", "A", "A", "B", "C"]
+    scores = np.array([1.0, 0.95, 0.9, 0.5, 0.4])
+    sim = same_label_similarity(brands)
+    assert sim[0, 1] == 1.0 and sim[0, 3] == 0.0 and same_label_similarity(["", ""])[0, 1] == 0.0
+    assert mmr_order(scores, sim, 3, 0.0).tolist() == [0, 1, 2]      # no diversity: by score
+    assert mmr_order(scores, sim, 3, 0.5).tolist() == [0, 3, 4]      # one of each brand
+    with pytest.raises(ValueError, match=r"\(5, 5\) similarity"):
+        mmr_order(scores, sim[:2, :2], 3, 0.5)

@@ -98,3 +98,12 @@ def test_novelty():
     # p = (c + 1) / (n + 1): item 0 -> 1 -> 0 bits; item 1 -> 0.1 -> log2(10) bits.
     assert novelty(np.array([[0]]), counts, 9) == pytest.approx(0.0)
     assert novelty(np.array([[0, 1]]), counts, 9) == pytest.approx(math.log2(10) / 2)
+
+
+def test_distinct_label_share():
+    from ranking.metrics import distinct_label_share
+
+    assert distinct_label_share([["a", "b", "c"]]) == 1.0
+    assert distinct_label_share([["a", "a", "a", "a"]]) == 0.25
+    assert distinct_label_share([["a", "A", None, ""], ["x"]]) == 0.75   # unknown brands count apart
+    assert distinct_label_share([]) == 0.0

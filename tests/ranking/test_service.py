@@ -210,6 +210,33 @@ def test_record_then_recommend_is_fast(service):
     assert np.median(times) < 0.2  # generous: CI machines are shared; see benchmarks/bench_realtime.py
 
 
+def test_the_cited_history_item_is_the_one_that_lifted_the_product(service, tiny_catalog):
+    # a shampoo buyer who once bought a lipstick: shampoos are lifted by the shampoos, not by it
+    for item in ("lip03", "sha14", "sha15", "sha16"):
+        service.record({"user_id": "hal", "item_id": item, "type": "purchase"})
+    knn = service._bundle.models["itemknn"]
+    hist = [tiny_catalog.index[i] for i in ("lip03", "sha14", "sha15", "sha16")]
+    cited = 0
+    for it in service.recommend("hal", k=20):
+        item = it.evidence.get("history_item")
+        if item is None:
+            continue
+        cited += 1
+        if it.evidence["history_via"] == "co_bought":
+            c = knn.contributions(hist, [it.row])[0]
+            assert item == tiny_catalog.ids[hist[int(np.argmax(c))]]     # the largest contribution
+            assert c.max() / c.sum() >= service.config.support_share
+        assert item.startswith(it.item_id[:3])                            # a shampoo for a shampoo
+    assert cited >= 5
+
+
+def test_a_weak_history_item_is_not_cited(service):
+    shampoo_buyer(service, "ivy")
+    lipsticks = [it for it in service.recommend("ivy", k=21) if is_lipstick(it.item_id)]
+    assert lipsticks                          # shampoos never co-occur with lipsticks ...
+    assert all("history_item" not in it.evidence for it in lipsticks), [it.evidence for it in lipsticks]
+
+
 def test_a_profile_ahead_of_the_store_is_rebuilt(service):
     """A saved profile whose watermark claims a higher seq than the store has (computed from another
     event store, or a restored database) with the same count is rebuilt, not trusted (bench_workers
