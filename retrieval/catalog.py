@@ -42,7 +42,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "url": ("url", "product_url", "link", "product_link"),
 }
 # Attributes kept on the product but not added to the searchable text (noise for matching).
-UNSEARCHED_ATTRIBUTES = frozenset({"availability"})
+UNSEARCHED_ATTRIBUTES = frozenset({"availability", "list_price", "all_categories"})
 GENDER_WORDS = {"women": "Women", "woman": "Women", "men": "Men", "man": "Men", "kids": "Kids",
                 "boys": "Boys", "girls": "Girls", "unisex": "Unisex", "baby": "Baby"}
 # Free attributes: canonical key -> column names. Their values become searchable text and filters.
@@ -57,6 +57,10 @@ ATTRIBUTE_ALIASES: dict[str, tuple[str, ...]] = {
     "subcategory": ("subcategory", "sub_category", "article_type", "articletype"),
     "breadcrumbs": ("breadcrumbs", "category_path"),
     "availability": ("availability", "in_stock", "stock_status"),
+    # the price before a discount (Adidas' original_price): facets and the "on sale" filter read it
+    "list_price": ("original_price", "list_price", "mrp", "regular_price", "compare_at_price", "was_price"),
+    # every category path of an item joined with " | " (Amazon metadata): product types are read from it
+    "all_categories": ("all_categories", "category_paths"),
 }
 
 
@@ -585,3 +589,40 @@ def read_catalog(
     if not products:
         raise CatalogImportError(f"file {path} has no valid product rows (read {n_rows} row(s)); nothing was imported")
     return list(products.values()), report
+
+
+def join_item_meta(products: list[Product], path: str | Path) -> tuple[list[Product], int]:
+    """Products with brand / category filled from an `id<TAB>brand<TAB>category<TAB>all_categories`
+    file (the bundled demo's data/beauty/item_meta.tsv.gz); a product's own values win.
+
+    `all_categories` (an item's category paths joined with " | ") is kept as an unsearched
+    attribute when it says more than `category`. Returns (products, number of products joined).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CatalogImportError(f"file {path} does not exist: expected id, brand, category, all_categories columns")
+    reader = csv.DictReader(io.StringIO(_open_text(path), newline=""), delimiter="\t")
+    missing = {"brand", "category"} - set(reader.fieldnames or [])
+    if missing or not reader.fieldnames:
+        raise CatalogImportError(
+            f"file {path}: expected the columns asin (or id), brand, category, all_categories; "
+            f"got {', '.join(reader.fieldnames or []) or '(none)'}")
+    id_col = reader.fieldnames[0]
+    meta = {row[id_col]: row for row in reader if row.get(id_col)}
+    out, n = [], 0
+    for p in products:
+        row = meta.get(p.id)
+        if row is None:
+            out.append(p)
+            continue
+        update: dict[str, Any] = {}
+        if not p.brand and (row.get("brand") or "").strip():
+            update["brand"] = row["brand"].strip()
+        if not p.category and (row.get("category") or "").strip():
+            update["category"] = row["category"].strip()
+        paths = (row.get("all_categories") or "").strip()
+        if paths and paths != (update.get("category") or p.category):
+            update["attributes"] = {**p.attributes, "all_categories": paths}
+        n += bool(update)
+        out.append(p.model_copy(update=update) if update else p)
+    return out, n

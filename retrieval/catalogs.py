@@ -30,7 +30,9 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from retrieval.catalog import CatalogImportError, ColumnMapping, ImportReport, Product, read_catalog
+from retrieval.catalog import (CatalogImportError, ColumnMapping, ImportReport, Product, join_item_meta,
+                               read_catalog)
+from retrieval.facets import FACETS_FORMAT, Facets, learn_facets
 from retrieval.embedder import CachedEmbedder, Embedder
 from retrieval import store
 
@@ -39,6 +41,7 @@ META_FORMAT = 1
 POINTER = "CURRENT"
 DEMO_NAME = "beauty"
 DEMO_FILE = Path("beauty") / "items.tsv.gz"
+DEMO_META_FILE = Path("beauty") / "item_meta.tsv.gz"   # brand + Amazon category paths, joined at import
 DEMO_DEFAULT_TITLE = "Amazon Beauty item {id}"  # 7 of the 12,101 demo items have no title upstream
 
 Progress = Callable[[str], None]
@@ -107,6 +110,7 @@ class Catalog:
         self.meta = meta
         self.path = path
         self._texts: list[str] | None = None
+        self._facets: Facets | None = None
 
     def __len__(self) -> int:
         return len(self.products)
@@ -128,6 +132,18 @@ class Catalog:
         if self._texts is None:
             self._texts = [p.search_text() for p in self.products]
         return self._texts
+
+    @property
+    def facets(self) -> Facets:
+        """Brands, colours, audiences, types, price stats ... (facets.json of the version, or learned now)."""
+        if self._facets is None:
+            stored = None
+            if self.path is not None and (self.path / "facets.json").exists():
+                with contextlib.suppress(OSError, ValueError, TypeError):
+                    stored = Facets.from_dict(json.loads((self.path / "facets.json").read_text()))
+            fresh = stored is not None and stored.n_products == len(self) and stored.format == FACETS_FORMAT
+            self._facets = stored if fresh else learn_facets(self.products)
+        return self._facets
 
     def get(self, item_id: str) -> Product:
         row = self.index.get(item_id)
@@ -335,6 +351,8 @@ class CatalogRegistry:
                     fh.flush()
                     os.fsync(fh.fileno())
                 _write_file(staging / "meta.json", json.dumps(meta, indent=2).encode("utf-8"))
+                _write_file(staging / "facets.json",
+                            json.dumps(learn_facets(products).to_dict(), ensure_ascii=False).encode("utf-8"))
                 os.rename(staging, final)
                 _fsync_dir(base)
 
@@ -599,6 +617,10 @@ class CatalogRegistry:
             if products:
                 return self.import_products(name, products, progress=progress, source=source)
         path = source.get("path")
+        if path and Path(path).exists() and source.get("item_meta") and Path(source["item_meta"]).exists():
+            products, report = read_catalog(path, default_title=source.get("default_title"), skip_bad_rows=True)
+            products, _ = join_item_meta(products, source["item_meta"])
+            return self.import_products(name, products, report=report, progress=progress, source=source)
         if path and Path(path).exists():
             return self.import_file(path, name, format=source.get("format"),
                                     mapping=_mapping_from_columns(source.get("columns")),
@@ -650,4 +672,19 @@ def ensure_demo_catalog(registry: CatalogRegistry, data_dir: Path, name: str = D
         return registry.rebuild(name, progress=progress)
     if not path.exists():
         raise CatalogImportError(f"file {path} does not exist: the bundled demo catalog is missing from data/")
-    return registry.import_file(path, name, default_title=DEMO_DEFAULT_TITLE, progress=progress)
+    return import_demo(registry, data_dir, name, progress)
+
+
+def import_demo(registry: CatalogRegistry, data_dir: Path, name: str = DEMO_NAME,
+                progress: Progress | None = None) -> ImportSummary:
+    """Import the bundled demo: items.tsv.gz (asin, title) joined with item_meta.tsv.gz (brand, category paths)."""
+    started = time.perf_counter()
+    path, meta_path = Path(data_dir) / DEMO_FILE, Path(data_dir) / DEMO_META_FILE
+    products, report = read_catalog(path, default_title=DEMO_DEFAULT_TITLE)
+    if meta_path.exists():
+        products, _ = join_item_meta(products, meta_path)
+    summary = registry.import_products(name, products, report=report, progress=progress, source={
+        "path": str(path.resolve()), "format": report.format, "default_title": DEMO_DEFAULT_TITLE,
+        "columns": report.columns, "item_meta": str(meta_path.resolve()) if meta_path.exists() else None})
+    summary.seconds = time.perf_counter() - started
+    return summary
