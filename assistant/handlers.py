@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 import uuid
 from typing import Any, Callable, Iterable, Iterator
 
@@ -183,6 +184,11 @@ def _card(p: dict, *, buttons: bool) -> str:
         meta.append(f'<span class="sa-price">{esc(price)}</span>')
     if brand:
         meta.append(f'<span class="sa-brand">{brand}</span>')
+    category = esc(re.split(r"\s*(?:>|/|\|)\s*", p.get("category") or "")[-1])
+    if category:
+        meta.append(f'<span class="sa-category">{category}</span>')
+    if p.get("closest"):
+        meta.append(f'<span class="sa-closest">closest match (not {esc(p["closest"])})</span>')
     parts = [f'<div class="sa-card" data-item="{item_id}">',
              f'<div class="sa-title" title="{title}">{title}</div>']
     if meta:

@@ -17,7 +17,7 @@ What each field matches (text comparisons fold case, accents and plurals):
 - color (any of): the colour column, else colour words in the title;
 - audience (any of): the gender / age column ("women" also takes "unisex", "kids" "boys" / "girls");
 - must_have / exclude: every / no phrase in the product's searchable text (exclude also checks the
-  colour column for colour words);
+  colour column for colour words; "sulfate-free" / "no sulfates" do not count as naming sulfates);
 - attributes: {key: value} on a free attribute column (any level of "A / B" values);
 - in_stock: True drops products the availability column says are out of stock;
 - on_sale: True keeps products whose list price is above their price.
@@ -167,6 +167,24 @@ class FilterIndex:
             return np.ones(self.n, dtype=bool)
         return self._masks(key).copy()
 
+    def mentions(self, term: str) -> np.ndarray:
+        """Products whose text names `term` other than as its absence: "Sulfate-Free Shampoo",
+        "no parabens" and "without sulfates" do not mention sulfates / parabens for an exclusion."""
+        found = self.contains(term)
+        if not found.any():
+            return found
+        word = " ".join(phrase_key(term).split())
+        absent = np.zeros(self.n, dtype=bool)
+        for phrase in (f"{word} free", f"no {word}", f"without {word}", f"free of {word}", f"free from {word}",
+                       f"non {word}", f"zero {word}"):
+            absent |= self.contains(phrase)
+        only_absent = absent & np.fromiter(
+            (d.count(f" {word} ") <= sum(d.count(f" {p} ") for p in (f"{word} free", f"no {word}", f"without {word}",
+                                                                       f"free of {word}", f"free from {word}",
+                                                                       f"non {word}", f"zero {word}"))
+             if a else False for d, a in zip(self.doc_keys, absent)), dtype=bool, count=self.n)
+        return found & ~only_absent
+
     def attr_levels(self, key: str) -> list[set[str]]:
         if key not in self._attr:
             self._attr[key] = [_levels((getattr(p, "attributes", None) or {}).get(key)) for p in self._products]
@@ -253,7 +271,7 @@ class FilterIndex:
         for term in filters.must_have:
             out &= self.contains(term)
         for term in filters.exclude:
-            out &= ~self.contains(term)
+            out &= ~self.mentions(term)
             if fx.fold(term) in fx.COLOURS:
                 out &= ~(self.colour_mask([term]) & self.has_colour_col)
         if filters.in_stock:
