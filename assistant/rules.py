@@ -279,17 +279,20 @@ def _parse_negations_en(text: str, out: dict, found: set) -> str:
             continue
         tokens = words.group().split()
         items: list[list[str]] = [[]]
+        ends: list[int] = [0]      # characters consumed up to the end of each item
         consumed = 0
         for tok in tokens:
             if tok in ("or", "nor") or (tok == "and" and items[-1]):
                 items.append([])
+                ends.append(consumed)
                 consumed += len(tok) + 1
                 continue
             if tok in _NEG_BOUNDARY or len(items[-1]) >= 2:
                 break
             items[-1].append(tok)
             consumed += len(tok) + 1
-        items = [it for it in items if it]
+            ends[-1] = consumed
+        items, ends = [it for it in items if it], [e for it, e in zip(items, ends) if it]
         # after "or"/"and" only accept terms that are clearly excludable (colours, ingredients)
         kept = []
         for n, it in enumerate(items):
@@ -305,7 +308,8 @@ def _parse_negations_en(text: str, out: dict, found: set) -> str:
                 out.setdefault("_unplaced", []).append(term)   # excluded, but not understood
             if canon not in excludes:
                 excludes.append(canon)
-        span_end = m.end() + min(consumed, len(rest))
+        # words after a dropped "or ..." item stay in the text (unknown content, not silently lost)
+        span_end = m.end() + min(ends[len(kept) - 1] if kept else consumed, len(rest))
         text = _blank(text, m.start(), span_end)
     if excludes:
         out["exclude"] = excludes

@@ -601,7 +601,7 @@ def join_item_meta(products: list[Product], path: str | Path) -> tuple[list[Prod
     path = Path(path)
     if not path.exists():
         raise CatalogImportError(f"file {path} does not exist: expected id, brand, category, all_categories columns")
-    reader = csv.DictReader(io.StringIO(_open_text(path), newline=""), delimiter="\t")
+    reader = csv.DictReader(io.StringIO(_open_text(path), newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
     missing = {"brand", "category"} - set(reader.fieldnames or [])
     if missing or not reader.fieldnames:
         raise CatalogImportError(
