@@ -685,7 +685,7 @@ def _intent_filters(intent, cat=None):
         if intent.category and resolve_type(intent.category, facets):
             values["product_type"] = [intent.category]
         colours = [t for t in intent.must_have if fold(t) in COLOURS and COLOURS[fold(t)] in facets.colours]
-        if colours and facets.colour_source == "column":   # a title colour word is a soft hint
+        if colours:   # the colour column, or colour words in titles where the catalog has no column
             values["color"] = colours
         audience = _AUDIENCE_OF.get(intent.recipient or "")
         if audience and facets.audiences:
@@ -704,8 +704,9 @@ def _intent_filters(intent, cat=None):
 
 
 def _priced_like(intent, cat):
-    """"like X but cheaper": below the median price of X's products (of the same type when it has them)."""
-    if not intent.similar_to or intent.price_max is not None or intent.sort != "price_asc":
+    """"like X": other brands than X; "... but cheaper": below the median price of X's products (of the
+    same type when it has them)."""
+    if not intent.similar_to:
         return intent
     import statistics
 
@@ -716,16 +717,16 @@ def _priced_like(intent, cat):
     brand = facets.brand(intent.similar_to) if facets is not None else None
     if not brand:
         return intent
+    exclude = list(intent.exclude_brand) + ([brand] if fold(brand) not in map(fold, intent.exclude_brand) else [])
+    intent = intent.model_copy(update={"exclude_brand": exclude})   # alternatives to X: other brands
     index = filter_index(cat)
     mask = index.brand_mask([brand])
     if intent.category and index.type_mask([intent.category])[mask].any():
         mask &= index.type_mask([intent.category])
     prices = [p for p in index.price[mask] if p == p]
-    if not prices:
+    if not prices or intent.price_max is not None or intent.sort != "price_asc":
         return intent
-    exclude = list(intent.exclude_brand) + ([brand] if fold(brand) not in map(fold, intent.exclude_brand) else [])
-    return intent.model_copy(update={"price_max": round(statistics.median(prices) * 0.999, 2),
-                                     "exclude_brand": exclude})
+    return intent.model_copy(update={"price_max": round(statistics.median(prices) * 0.999, 2)})
 
 
 def _closest_note(products: list[dict], language: str = "en") -> str:
