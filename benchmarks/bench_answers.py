@@ -129,7 +129,7 @@ def _pct(values, q):
 
 def ensure_catalogs(engine, names, data: Path, progress=print) -> None:
     from assistant.settings import DATA_DIR
-    from retrieval.catalogs import DEMO_NAME, ensure_demo_catalog
+    from retrieval.registry import DEMO_NAME, ensure_demo_catalog
 
     have = set(engine.catalogs())
     for name in names:

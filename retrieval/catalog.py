@@ -7,10 +7,11 @@ With `skip_bad_rows=True` bad rows are reported in the `ImportReport` and left o
 Row numbers count data records from 1 (a CSV header is not a row; in JSONL, row = line number).
 
 Columns are found by common names (see `COLUMN_ALIASES`) unless a `ColumnMapping` names them.
-Nothing here writes anything: storing a catalog is `retrieval.catalogs.CatalogRegistry`'s job.
+Nothing here writes anything: storing a catalog is `retrieval.registry.CatalogRegistry`'s job.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
@@ -21,7 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from retrieval.facets import FACETS_FORMAT, Facets, learn_facets
 
 FORMATS = ("csv", "tsv", "json", "jsonl")
 EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -258,6 +262,25 @@ def parse_price(value: Any) -> tuple[float | None, str | None]:
     amount = float(match.group("num").replace(",", ""))
     code = match.group("pre") or match.group("post")
     return amount, (_CURRENCY_SYMBOLS.get(code, code) if code else None)
+
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹"}
+
+
+def format_price(price: Any, currency: str | None = None) -> str:
+    """The one way a price is shown (chat text, cards, CLI, why-lines): '$12.00', '€6.50',
+    '1,234.50 CHF'; no currency means USD; '' when the price is unknown (None, NaN, not a number)."""
+    if price is None or isinstance(price, bool):
+        return ""
+    try:
+        price = float(price)
+    except (TypeError, ValueError):
+        return ""
+    if not math.isfinite(price):
+        return ""
+    code = (currency or "").strip().upper() or "USD"
+    symbol = CURRENCY_SYMBOLS.get(code)
+    return f"{symbol}{price:,.2f}" if symbol else f"{price:,.2f} {code}"
 
 
 def parse_rating(value: Any) -> float | None:
@@ -626,3 +649,59 @@ def join_item_meta(products: list[Product], path: str | Path) -> tuple[list[Prod
         n += bool(update)
         out.append(p.model_copy(update=update) if update else p)
     return out, n
+
+
+class Catalog:
+    """One loaded catalog version: products, their ids and row index, and the vector matrix."""
+
+    def __init__(self, name: str, version: int, products: list[Product], embeddings: np.ndarray,
+                 meta: dict, path: Path | None = None):
+        self.name = name
+        self.version = version
+        self.products = products
+        self.ids = [p.id for p in products]
+        self.index = {item_id: row for row, item_id in enumerate(self.ids)}
+        self.embeddings = embeddings
+        self.meta = meta
+        self.path = path
+        self._texts: list[str] | None = None
+        self._facets: Facets | None = None
+
+    def __len__(self) -> int:
+        return len(self.products)
+
+    def __repr__(self) -> str:
+        return f"Catalog(name={self.name!r}, version={self.version}, n={len(self)})"
+
+    @property
+    def collection_name(self) -> str:
+        return self.meta["collection"]
+
+    @property
+    def embedder_name(self) -> str:
+        return self.meta["embedder"]
+
+    @property
+    def texts(self) -> list[str]:
+        """search_text() of every product, row-aligned."""
+        if self._texts is None:
+            self._texts = [p.search_text() for p in self.products]
+        return self._texts
+
+    @property
+    def facets(self) -> Facets:
+        """Brands, colours, audiences, types, price stats ... (facets.json of the version, or learned now)."""
+        if self._facets is None:
+            stored = None
+            if self.path is not None and (self.path / "facets.json").exists():
+                with contextlib.suppress(OSError, ValueError, TypeError):
+                    stored = Facets.from_dict(json.loads((self.path / "facets.json").read_text()))
+            fresh = stored is not None and stored.n_products == len(self) and stored.format == FACETS_FORMAT
+            self._facets = stored if fresh else learn_facets(self.products)
+        return self._facets
+
+    def get(self, item_id: str) -> Product:
+        row = self.index.get(item_id)
+        if row is None:
+            raise KeyError(f"No product with id {item_id!r} in catalog {self.name!r}")
+        return self.products[row]

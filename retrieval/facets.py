@@ -15,7 +15,7 @@ currency, discounts and availability from whatever columns the catalog has:
 
 The per-product readings (`product_types`, `product_colours`, `fold_brand` ...) are the same
 functions the filter engine (retrieval.filters) uses, so what the facets list is what a filter
-matches. Facets are stored as `facets.json` next to each catalog version (retrieval.catalogs).
+matches. Facets are stored as `facets.json` next to each catalog version (retrieval.registry).
 """
 from __future__ import annotations
 

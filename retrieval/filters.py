@@ -152,38 +152,39 @@ class FilterIndex:
         self.doc_keys = [phrase_key(t) for t in texts]
         self._products = products
         self._attr: dict[str, list[set[str]]] = {}
-        self._masks = functools.lru_cache(maxsize=MASK_CACHE_TERMS)(self._phrase_mask)
+        self._masks = functools.lru_cache(maxsize=MASK_CACHE_TERMS)(self._scan)
 
     # -- per-field masks ------------------------------------------------------------------------
-    def _phrase_mask(self, key: str) -> np.ndarray:
-        mask = np.fromiter((key in d for d in self.doc_keys), dtype=bool, count=self.n)
-        mask.flags.writeable = False
-        return mask
+    def _scan(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """One pass over the texts for a phrase key: (contains it, names it other than as its absence)."""
+        word = key.strip()
+        absent = [f" {a} " for a in (f"{word} free", f"no {word}", f"without {word}", f"free of {word}",
+                                     f"free from {word}", f"non {word}", f"zero {word}")]
+        contains = np.zeros(self.n, dtype=bool)
+        mentions = np.zeros(self.n, dtype=bool)
+        for i, d in enumerate(self.doc_keys):
+            n = d.count(key)
+            if n:
+                contains[i] = True
+                mentions[i] = n > sum(d.count(a) for a in absent)
+        contains.flags.writeable = False
+        mentions.flags.writeable = False
+        return contains, mentions
 
     def contains(self, term: str) -> np.ndarray:
         """Products whose searchable text contains the phrase `term` (whole words, plurals folded)."""
         key = phrase_key(term)
         if not key.strip():
             return np.ones(self.n, dtype=bool)
-        return self._masks(key).copy()
+        return self._masks(key)[0].copy()
 
     def mentions(self, term: str) -> np.ndarray:
         """Products whose text names `term` other than as its absence: "Sulfate-Free Shampoo",
         "no parabens" and "without sulfates" do not mention sulfates / parabens for an exclusion."""
-        found = self.contains(term)
-        if not found.any():
-            return found
-        word = " ".join(phrase_key(term).split())
-        absent = np.zeros(self.n, dtype=bool)
-        for phrase in (f"{word} free", f"no {word}", f"without {word}", f"free of {word}", f"free from {word}",
-                       f"non {word}", f"zero {word}"):
-            absent |= self.contains(phrase)
-        only_absent = absent & np.fromiter(
-            (d.count(f" {word} ") <= sum(d.count(f" {p} ") for p in (f"{word} free", f"no {word}", f"without {word}",
-                                                                       f"free of {word}", f"free from {word}",
-                                                                       f"non {word}", f"zero {word}"))
-             if a else False for d, a in zip(self.doc_keys, absent)), dtype=bool, count=self.n)
-        return found & ~only_absent
+        key = phrase_key(term)
+        if not key.strip():
+            return np.zeros(self.n, dtype=bool)
+        return self._masks(key)[1].copy()
 
     def attr_levels(self, key: str) -> list[set[str]]:
         if key not in self._attr:

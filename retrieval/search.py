@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from retrieval.catalogs import Catalog
+from retrieval.catalog import Catalog
 from retrieval.embedder import Embedder
 from retrieval.filters import FilterIndex, SearchFilters, as_filters, filter_index
 from retrieval.lexical import LexicalIndex

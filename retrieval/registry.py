@@ -30,11 +30,12 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from retrieval.catalog import (CatalogImportError, ColumnMapping, ImportReport, Product, join_item_meta,
-                               read_catalog)
-from retrieval.facets import FACETS_FORMAT, Facets, learn_facets
-from retrieval.embedder import CachedEmbedder, Embedder
 from retrieval import store
+from retrieval.catalog import (Catalog, CatalogImportError, ColumnMapping, ImportReport, Product, join_item_meta,
+                               read_catalog)
+from retrieval.embedder import CachedEmbedder, Embedder, make_embedder
+from retrieval.facets import learn_facets
+from retrieval.search import HybridSearcher, SearchConfig
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 META_FORMAT = 1
@@ -94,62 +95,6 @@ class ImportSummary:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-class Catalog:
-    """One loaded catalog version: products, their ids and row index, and the vector matrix."""
-
-    def __init__(self, name: str, version: int, products: list[Product], embeddings: np.ndarray,
-                 meta: dict, path: Path | None = None):
-        self.name = name
-        self.version = version
-        self.products = products
-        self.ids = [p.id for p in products]
-        self.index = {item_id: row for row, item_id in enumerate(self.ids)}
-        self.embeddings = embeddings
-        self.meta = meta
-        self.path = path
-        self._texts: list[str] | None = None
-        self._facets: Facets | None = None
-
-    def __len__(self) -> int:
-        return len(self.products)
-
-    def __repr__(self) -> str:
-        return f"Catalog(name={self.name!r}, version={self.version}, n={len(self)})"
-
-    @property
-    def collection_name(self) -> str:
-        return self.meta["collection"]
-
-    @property
-    def embedder_name(self) -> str:
-        return self.meta["embedder"]
-
-    @property
-    def texts(self) -> list[str]:
-        """search_text() of every product, row-aligned."""
-        if self._texts is None:
-            self._texts = [p.search_text() for p in self.products]
-        return self._texts
-
-    @property
-    def facets(self) -> Facets:
-        """Brands, colours, audiences, types, price stats ... (facets.json of the version, or learned now)."""
-        if self._facets is None:
-            stored = None
-            if self.path is not None and (self.path / "facets.json").exists():
-                with contextlib.suppress(OSError, ValueError, TypeError):
-                    stored = Facets.from_dict(json.loads((self.path / "facets.json").read_text()))
-            fresh = stored is not None and stored.n_products == len(self) and stored.format == FACETS_FORMAT
-            self._facets = stored if fresh else learn_facets(self.products)
-        return self._facets
-
-    def get(self, item_id: str) -> Product:
-        row = self.index.get(item_id)
-        if row is None:
-            raise KeyError(f"No product with id {item_id!r} in catalog {self.name!r}")
-        return self.products[row]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -570,8 +515,6 @@ class CatalogRegistry:
 
     def searcher(self, name: str, config=None):
         """Load `name` and return a HybridSearcher over it."""
-        from retrieval.search import HybridSearcher, SearchConfig
-
         catalog = self.load(name)
         return HybridSearcher(catalog, self.embedder, self.collection(catalog), config or SearchConfig())
 
@@ -651,8 +594,6 @@ def open_registry(
     ephemeral: bool = False,
 ) -> CatalogRegistry:
     """Registry from plain paths: Chroma server when chroma_url, else embedded at chroma_path."""
-    from retrieval.embedder import make_embedder
-
     if isinstance(embedder, str):
         embedder = make_embedder(embedder, cache_dir)
     client = store.make_chroma_client(path=chroma_path, url=chroma_url, ephemeral=ephemeral)
