@@ -379,7 +379,8 @@ class Engine:
             logged = False
             try:
                 t = time.perf_counter()
-                parser = make_parser(self.llm, self.settings.llm_budget_ms, brands=self._brands(cat))
+                parser = make_parser(self.llm, self.settings.llm_budget_ms, brands=self._brands(cat),
+                                     facets=_facet_lists(cat))
                 intent = resolve(verdict.message, session, parser)
                 timings["parse"] = _ms(t)
                 parse = session.last_parse
@@ -511,7 +512,8 @@ class Engine:
         user_id = _check_user(user_id)
         cat = self.catalog(catalog)
         t = time.perf_counter()
-        parse = parse_intent(query, self.llm, self.settings.llm_budget_ms, brands=self._brands(cat))
+        parse = parse_intent(query, self.llm, self.settings.llm_budget_ms, brands=self._brands(cat),
+                             facets=_facet_lists(cat))
         timings = {"parse": _ms(t)}
         intent = _priced_like(parse.intent, cat)
         q = _query_text(intent) or query
@@ -679,6 +681,13 @@ def _intent_filters(intent, cat=None):
             values["in_stock"] = True
     f = SearchFilters(**values)
     return None if f.is_empty() else f
+
+
+def _facet_lists(cat, n: int = 25) -> dict:
+    """The catalog's most common facet values, for the LLM prompt (assistant.intent)."""
+    facets = cat.facets
+    return {"brands": facets.top("brands", n), "types": facets.top("types", n),
+            "colours": facets.top("colours", n), "audiences": facets.top("audiences", n)}
 
 
 def _priced_like(intent, cat):
