@@ -863,6 +863,7 @@ def parse_rules(message: str, brands: Iterable[str] | None = None, _fix_typos: b
         leftover = "".join(ch for ch in text if CJK.match(ch) and ch not in _ZH_FUNCTION)
         if leftover:
             unknown.append(leftover)
+    leftover = list(unknown)          # words nothing consumed (typo candidates)
     unknown += [u for u in out.pop("_unplaced", []) if u not in unknown]
     if out.get("_avoid"):
         out["avoid"] = list(dict.fromkeys(out.pop("_avoid")))
@@ -942,11 +943,11 @@ def parse_rules(message: str, brands: Iterable[str] | None = None, _fix_typos: b
             out["action"] = "search"
     intent = Intent.model_validate({k: v for k, v in out.items() if not k.startswith("_")})
     result = RuleParse(intent=intent, confidence=round(confidence, 3), found=found, cues=cues, unknown=unknown)
-    if unknown and _fix_typos:
-        fixed = correct_typos(raw, brand_table)
+    if leftover and _fix_typos:
+        fixed = correct_typos(raw, brand_table, only={w for u in leftover for w in u.split()})
         if fixed != raw:   # "red lipstik" -> "red lipstick": parse the corrected message instead
             again = parse_rules(fixed, brands, _fix_typos=False)
-            if len(again.unknown) < len(unknown):
+            if len(again.unknown) < len(unknown) and again.intent.action == intent.action:
                 again.confidence = round(min(again.confidence, 0.9), 3)
                 return again
     return result
@@ -954,8 +955,8 @@ def parse_rules(message: str, brands: Iterable[str] | None = None, _fix_typos: b
 
 def _typo_vocabulary(brand_table: Mapping[str, str]) -> tuple[str, ...]:
     words: set[str] = set()
-    for table in (lexicon.PRODUCTS_EN, lexicon.COLORS_EN, lexicon.ATTRIBUTES_EN, lexicon.RECIPIENTS_EN,
-                  lexicon.OCCASIONS_EN, _EN_INGREDIENTS, brand_table):
+    # product words, colours and brands only: common words ("weather") sit one edit from attributes ("leather")
+    for table in (lexicon.PRODUCTS_EN, lexicon.COLORS_EN, brand_table):
         for key in table:
             words.update(w for w in key.split() if len(w) >= 4 and w.isalpha())
     return tuple(sorted(words))
@@ -964,12 +965,28 @@ def _typo_vocabulary(brand_table: Mapping[str, str]) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=16)
 def _typo_vocab_cached(brand_keys: tuple) -> tuple[frozenset, tuple[str, ...]]:
     vocab = _typo_vocabulary(dict.fromkeys(brand_keys, ""))
-    return frozenset(vocab) | _STOP_EN, vocab
+    known = {w for table in (lexicon.ATTRIBUTES_EN, lexicon.RECIPIENTS_EN, lexicon.OCCASIONS_EN, _EN_INGREDIENTS)
+             for k in table for w in k.split()}
+    return frozenset(vocab) | _STOP_EN | known, vocab
 
 
-def correct_typos(message: str, brand_table: Mapping[str, str] | None = None) -> str:
-    """English words one or two edits from a known product / colour / attribute / brand word are
-    replaced by it ("lipstik" -> "lipstick", "maybeline" -> "maybelline"); others are left alone."""
+def _one_edit(a: str, b: str) -> bool:
+    """At most one insertion, deletion, substitution or swap of neighbours between a and b."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return a == b
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1:] == b[i + 1:] or (a[i:i + 2] == b[i:i + 2][::-1] and a[i + 2:] == b[i + 2:])
+    return a[i:] == b[i + 1:] if len(a) < len(b) else a[i + 1:] == b[i:]
+
+
+def correct_typos(message: str, brand_table: Mapping[str, str] | None = None,
+                  only: set[str] | None = None) -> str:
+    """English words one edit (or one swap of neighbours) from a known product / colour / attribute /
+    brand word are replaced by it ("lipstik" -> "lipstick", "hoddie" -> "hoodie", "maybeline" ->
+    "maybelline"); others ("weather") are left alone. `only`: correct just these (lower-case) words."""
     import difflib
 
     known, vocab = _typo_vocab_cached(tuple(brand_table or lexicon.BRANDS))
@@ -977,9 +994,9 @@ def correct_typos(message: str, brand_table: Mapping[str, str] | None = None) ->
     def fix(m: re.Match) -> str:
         word = m.group()
         low = word.lower()
-        if len(low) < 5 or low in known or low.rstrip("s") in known:
+        if len(low) < 5 or low in known or low.rstrip("s") in known or (only is not None and low not in only):
             return word
-        close = difflib.get_close_matches(low, vocab, n=1, cutoff=0.84)
+        close = [c for c in difflib.get_close_matches(low, vocab, n=3, cutoff=0.75) if _one_edit(low, c)]
         return close[0] if close else word
 
     return re.sub(r"[A-Za-z]+", fix, message)

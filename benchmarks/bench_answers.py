@@ -185,6 +185,8 @@ def run(args) -> dict:
                 row.update(constraints=c, could=could, satisfied=len(ok),
                            precision=(len(ok) / min(K, could)) if could else None)
             rows.append(row)
+            if len(rows) % 25 == 0:
+                print(f".. {len(rows)} turns", file=sys.stderr, flush=True)
     wall = time.perf_counter() - t_all
     return {"rows": rows, "wall_s": round(wall, 1)}
 
