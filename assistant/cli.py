@@ -9,6 +9,9 @@ import argparse
 import importlib
 import sys
 
+from assistant.commands import settings_from_args
+from assistant.errors import CLIError
+
 # Command modules, in the order they appear in --help. Each registers one or more subcommands.
 COMMAND_MODULES = (
     "catalog", "search",          # retrieval (catalog import, hybrid search)
@@ -16,10 +19,6 @@ COMMAND_MODULES = (
     "parse", "chat", "model",     # assistant
     "serve",                      # Gradio app
 )
-
-
-class CLIError(Exception):
-    """A user-facing error: printed without a traceback, exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,12 +39,6 @@ def build_parser() -> argparse.ArgumentParser:
             raise
         module.register(sub)
     return parser
-
-
-def settings_from_args(args):
-    from assistant.settings import Settings
-
-    return Settings.from_env(home=args.home, chroma_url=args.chroma_url, embedder=args.embedder)
 
 
 def _configure_logging(args) -> None:

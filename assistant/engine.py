@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from assistant import safety
 from assistant.dialogue import SessionStore, make_parser, resolve
 from assistant.errors import UserError
-from assistant.explain import answer_question, format_price, summarize, why
+from assistant.explain import answer_question, summarize, why
 from assistant.intent import parse_intent
 from assistant.llm import get_llm
 from assistant.privacy import ChatLog, forget_user, redact
@@ -31,7 +31,7 @@ from ranking.data import read_sequences, sequences_to_events
 from ranking.events import EVENT_TYPES, EventStore, EventValidationError
 from ranking.service import RecommendationService
 from ranking.train import TrainConfig, train_all
-from retrieval.catalog import CatalogImportError, ColumnMapping
+from retrieval.catalog import CatalogImportError, ColumnMapping, format_price
 from retrieval.facets import COLOURS, fold, resolve_type
 from retrieval.filters import filter_index
 from retrieval.embedder import make_embedder
@@ -357,20 +357,23 @@ class Engine:
         return result
 
     def chat_stream(self, message, user_id=None, session_id=None, catalog: str | None = None) -> Iterator[ChatResult]:
-        """One chat turn. Yields the products first (with the summary line), then the full reply."""
+        """One chat turn. Yields the products first (with the summary line), then the full reply.
 
+        The rules parse the message once (in safety.check, with the catalog's brands); that parse
+        goes on to the intent pipeline and the dialogue, and a product question reads its topic
+        from the resolved intent."""
         if message is not None and not isinstance(message, str):
             raise UserError(f"Expected message to be a string, got {type(message).__name__}")
         user_id = _check_user(user_id)
         sid = str(session_id) if session_id not in (None, "") else (f"user:{user_id}" if user_id else "anonymous")
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        verdict = safety.check(message)
+        cat = self.catalog(catalog)
+        verdict = safety.check(message, brands=self._brands(cat))
         if not verdict.ok:
             yield ChatResult(reply=verdict.reply or "", intent={"action": "chitchat", "safety": verdict.kind},
                              timings_ms={"total": _ms(t0)})
             return
-        cat = self.catalog(catalog)
         session = self.sessions.get(sid, user_id)
         with session.lock:
             # The shopper's message is stored with the reply in one transaction (one fsync a turn);
@@ -380,7 +383,7 @@ class Engine:
             try:
                 t = time.perf_counter()
                 parser = make_parser(self.llm, self.settings.llm_budget_ms, brands=self._brands(cat),
-                                     facets=_facet_lists(cat))
+                                     rules=verdict.parse, facets=_facet_lists(cat))
                 intent = resolve(verdict.message, session, parser)
                 timings["parse"] = _ms(t)
                 parse = session.last_parse
@@ -388,7 +391,7 @@ class Engine:
                 if parse is not None:
                     intent_json["_source"] = parse.source
                 if intent.action in ("ask_about_product", "compare") and session.last_products:
-                    reply, shown = self._about_products(intent, session, verdict.message, answer_question)
+                    reply, shown = self._about_products(intent, session, verdict.message)
                     timings["total"] = _ms(t0)
                     logged = True
                     self.chat_log.add_many([asked, (sid, "assistant", reply, user_id)])
@@ -487,7 +490,7 @@ class Engine:
         timings["ranking"] = _ms(t)
         return items, candidates, timings
 
-    def _about_products(self, intent, session, message, answer_question) -> tuple[str, list[dict]]:
+    def _about_products(self, intent, session, message) -> tuple[str, list[dict]]:
         positions = intent.refers_to or [1]
         shown = []
         lines = []
@@ -498,7 +501,7 @@ class Engine:
                 return (f"I showed {n} product{'s' if n != 1 else ''}; there is no number {pos}. "
                         f"Pick one between 1 and {n}."), []
             answer = answer_question(message, product.product if isinstance(product, _ShownProduct) else product,
-                                     language=intent.language)
+                                     language=intent.language, intent=intent)
             lines.append(answer.text)
         return " ".join(lines), shown
 

@@ -88,7 +88,7 @@ def product_json(hit, catalog) -> dict:
 
 
 def _read_queries(path: Path, defaults: dict) -> tuple[list, list[str], list[dict | None]]:
-    from assistant.cli import CLIError
+    from assistant.errors import CLIError
     from assistant.jsontext import read_jsonl
     from retrieval.search import SearchFilters
 
@@ -110,7 +110,7 @@ def _read_queries(path: Path, defaults: dict) -> tuple[list, list[str], list[dic
 
 
 def cmd_search(args) -> int:
-    from assistant.cli import CLIError
+    from assistant.errors import CLIError
     from assistant.commands.catalog import _Progress, open_registry
     from assistant.settings import DATA_DIR
     from retrieval.registry import DEMO_NAME, ensure_demo_catalog
