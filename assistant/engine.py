@@ -728,8 +728,12 @@ def _closest_note(products: list[dict], language: str = "en") -> str:
 
 
 def _relaxations(filters):
-    """(what is missed, filters without it) in the order the closest products give it up: colour,
-    audience, type, brand, on sale, price; exclusions and stock are never relaxed."""
+    """(what is missed, filters without it) in the order the closest products give it up: the type's
+    head noun for a compound type ("running shoes" -> "shoes"), then colour, audience, type, brand,
+    on sale, price; exclusions and stock are never relaxed."""
+    head = (filters.product_type or [""])[0].split()[-1:] if filters.product_type else []
+    if head and head[0] != filters.product_type[0]:   # "running shoes" -> any "shoes" first
+        yield "type", filters.model_copy(update={"product_type": head})
     for fields, label in ((("color",), "colour"), (("audience",), "audience"), (("product_type",), "type"),
                           (("brand",), "brand"), (("on_sale",), "on sale"), (("min_price", "max_price"), "price")):
         if any(getattr(filters, f) not in (None, [], False) for f in fields):
