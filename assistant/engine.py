@@ -25,12 +25,15 @@ from assistant.explain import answer_question, summarize, why
 from assistant.insights import LatencyLog
 from assistant.intent import parse_intent
 from assistant.llm import get_llm
-from assistant.privacy import ChatLog, forget_user, redact
+from assistant.privacy import forget_user, open_chat_log, redact
+from assistant.redis_sessions import RedisSessionStore
 from assistant.settings import DATA_DIR, Settings
 from ranking.bundle import bundle_root, current_version, read_manifest
 from ranking.data import read_sequences, sequences_to_events
 from ranking.evaluate import ANCHORS, BEAUTY_SHAPE
-from ranking.events import EVENT_TYPES, EventStore, EventValidationError
+from ranking.events import EVENT_TYPES, EventValidationError
+from ranking.profile import RedisProfileStore
+from ranking.stores import open_event_store
 from ranking.service import RecommendationService
 from ranking.train import TrainConfig, train_all
 from retrieval.catalog import CatalogImportError, ColumnMapping, format_price
@@ -94,8 +97,10 @@ class Engine:
         self._chat_log = None
         self._prepare_lock = threading.Lock()
         self._prepared = False
-
-        self.sessions = SessionStore(max_sessions=MAX_SESSIONS)
+        if self.settings.redis_url:   # shared by every worker: any worker serves any turn
+            self.sessions = RedisSessionStore(self.settings.redis_url)
+        else:
+            self.sessions = SessionStore(max_sessions=MAX_SESSIONS)
         self.latency = LatencyLog()   # per-endpoint latencies for the merchant lab (in memory only)
 
     # ---------------------------------------------------------------- lazy components
@@ -130,7 +135,8 @@ class Engine:
             if self._events is None:
                 self.settings.home.mkdir(parents=True, exist_ok=True)
                 # an event must name a product of some loaded catalog (checked per catalog upstream)
-                self._events = EventStore(self.settings.events_db, known_items=self._known_item)
+                self._events = open_event_store(self.settings.events_db, known_items=self._known_item,
+                                                database_url=self.settings.database_url)
             return self._events
 
     @property
@@ -146,7 +152,7 @@ class Engine:
     def chat_log(self):
         with self._lock:
             if self._chat_log is None:
-                self._chat_log = ChatLog.for_home(self.settings.home)
+                self._chat_log = open_chat_log(self.settings.home, self.settings.database_url)
             return self._chat_log
 
     def _name(self, catalog: str | None) -> str:
@@ -181,8 +187,11 @@ class Engine:
         name = self._name(name)
         with self._lock:
             if name not in self._services:
+                # live profiles shared by every worker (Redis), else in this process
+                profiles = (RedisProfileStore(self.settings.redis_url, name, store=self.events.location)
+                            if self.settings.redis_url else None)
                 self._services[name] = RecommendationService(self.catalog(name), self.events,
-                                                             self.settings.models_dir)
+                                                             self.settings.models_dir, profiles=profiles)
             return self._services[name]
 
     def _known_item(self, item_id: str) -> bool:
@@ -200,6 +209,13 @@ class Engine:
                 return
 
             t0 = time.perf_counter()
+            if not self.settings.demo:   # a deployment's own catalog: trained by `shopassist train`
+                self.catalog(self.settings.default_catalog)
+                self._prepared = True
+                progress(f"Ready ({time.perf_counter() - t0:.0f} s; no demo catalog).")
+                if warm:
+                    self.warm_up()
+                return
             summary = ensure_demo_catalog(self.registry, DATA_DIR, progress=progress)
             if summary is not None:
                 progress(f"Demo catalog imported: {summary.to_dict().get('n_products', '')} products "
@@ -382,8 +398,11 @@ class Engine:
             yield ChatResult(reply=verdict.reply or "", intent={"action": "chitchat", "safety": verdict.kind},
                              timings_ms={"total": _ms(t0)})
             return
-        session = self.sessions.get(sid, user_id)
-        with session.lock:
+
+        def lookup(item_id: str):   # a shared session remembers ids; a product gone from the catalog is left out
+            return _ShownProduct(cat.products[cat.index[item_id]]) if item_id in cat.index else None
+
+        with self.sessions.hold(sid, user_id, lookup) as session:
             # The shopper's message is stored with the reply in one transaction (one fsync a turn);
             # a turn without a stored reply (chitchat) stores it alone, and so does one that fails.
             asked = (sid, "user", verdict.message, user_id, time.time())
@@ -587,7 +606,7 @@ class Engine:
 
         user_id = _check_user(user_id, required=True)
         counts = forget_user(user_id, events=self.events, chat=self.chat_log,
-                             services=list(self._services.values()))
+                             services=list(self._services.values()), redis_url=self.settings.redis_url)
         self.sessions.drop_user(user_id) if hasattr(self.sessions, "drop_user") else None
         return counts
 

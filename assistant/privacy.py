@@ -11,7 +11,8 @@
   `PseudonymiseFilter` (installed on the handler by `configure_logging`) replaces `record.user_id`
   with the pseudonym, sets `record.user` (use `%(user)s` in formats; "-" when there is none),
   replaces the raw id where it also appears in the message, and redacts PII in the message.
-- `ChatLog`: chat messages in SQLite (WAL, synchronous=FULL, secure_delete) - only ever redacted.
+- `ChatLog`: chat messages in SQLite (WAL, synchronous=FULL, secure_delete) - only ever redacted;
+  `PgChatLog` the same in PostgreSQL (`open_chat_log(home, database_url)` picks one).
 - `forget_user(...)`: erase a shopper's events and chat history (the live profile is dropped by
   `RecommendationService.forget_user`; model bundles hold no per-user rows).
 """
@@ -28,7 +29,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
-from ranking.events import EventStore
+from assistant.redis_sessions import RedisSessionStore
+from ranking.stores import open_event_store
+from ranking.profile import RedisProfileStore
+from ranking.servers import pg_database, safe_url
 from ranking.sqlite import DurableSQLite
 
 SECRET_FILE = "secret.key"
@@ -450,25 +454,112 @@ class ChatLog(DurableSQLite):
         return int(n)
 
 
+class PgChatLog(ChatLog):
+    """The chat log in PostgreSQL (`SHOPASSIST_DATABASE_URL`), shared by several workers.
+
+    Same validation and redaction as ChatLog (only redacted text is ever sent to the server);
+    each add / add_many is one committed transaction. forget_* delete and VACUUM the table.
+    """
+
+    MIGRATIONS = [
+        """
+        CREATE TABLE IF NOT EXISTS chat_messages (
+            id         BIGSERIAL PRIMARY KEY,
+            session_id TEXT NOT NULL,
+            user_id    TEXT,
+            role       TEXT NOT NULL,
+            text       TEXT NOT NULL,
+            ts         DOUBLE PRECISION NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS chat_by_session ON chat_messages(session_id, id);
+        CREATE INDEX IF NOT EXISTS chat_by_user ON chat_messages(user_id);
+        """,
+    ]
+    _INSERT = "INSERT INTO chat_messages(session_id,user_id,role,text,ts) VALUES (%s,%s,%s,%s,%s) RETURNING id"
+
+    def __init__(self, url: str, max_chars: int = MAX_CHAT_CHARS):
+        self.max_chars = int(max_chars)
+        self.db = pg_database(url)
+        self.path = safe_url(url)
+        self.db.migrate("chat", self.MIGRATIONS)
+
+    def add(self, session_id: str, role: str, text: str, user_id: str | None = None,
+            ts: float | None = None) -> int:
+        return self.add_many([(session_id, role, text, user_id, ts)])[0]
+
+    def add_many(self, messages: Iterable[tuple]) -> list[int]:
+        rows = [self._row(*m) for m in messages]
+        if not rows:
+            return []
+        # not retried: a message has no idempotency key, and a retry after an unseen commit would
+        # store it twice; the caller gets the clear ServerUnavailable instead
+        return self.db.run(lambda c: [int(c.execute(self._INSERT, row).fetchone()[0]) for row in rows], retry=False)
+
+    def _select(self, where: str, args: tuple, tail: str = "ORDER BY id") -> list[ChatMessage]:
+        rows = self.db.run(lambda c: c.execute(
+            f"SELECT id,session_id,user_id,role,text,ts FROM chat_messages WHERE {where} {tail}", args).fetchall())
+        return [ChatMessage(*r) for r in rows]
+
+    def history(self, session_id: str, limit: int = 50) -> list[ChatMessage]:
+        return list(reversed(self._select("session_id=%s", (session_id, int(limit)), "ORDER BY id DESC LIMIT %s")))
+
+    def user_messages(self, user_id: str) -> list[ChatMessage]:
+        return self._select("user_id=%s", (user_id,))
+
+    def count(self) -> int:
+        return int(self.db.run(lambda c: c.execute("SELECT COUNT(*) FROM chat_messages").fetchone()[0]))
+
+    def forget_user(self, user_id: str) -> int:
+        def erase(conn) -> int:
+            n = conn.execute("DELETE FROM chat_messages WHERE session_id IN (SELECT DISTINCT session_id FROM "
+                             "chat_messages WHERE user_id=%s) OR user_id=%s", (user_id, user_id)).rowcount
+            return int(n)
+
+        n = self.db.run(erase)
+        if n:
+            self.db.vacuum("chat_messages")
+        return n
+
+    def forget_session(self, session_id: str) -> int:
+        n = int(self.db.run(lambda c: c.execute("DELETE FROM chat_messages WHERE session_id=%s",
+                                                (session_id,)).rowcount))
+        if n:
+            self.db.vacuum("chat_messages")
+        return n
+
+    def close(self) -> None:
+        """The pool is shared per URL within the process (ranking.servers.pg_database)."""
+
+
+def open_chat_log(home: Path | str, database_url: str | None = None) -> ChatLog:
+    """The chat log of a deployment: PostgreSQL when `database_url` is set, else `<home>/chat.sqlite`."""
+    return PgChatLog(database_url) if database_url else ChatLog.for_home(home)
+
+
 # ------------------------------------------------------------------------------------------------
 def forget_user(user_id: str, *, events=None, chat: ChatLog | None = None, services: Iterable = (),
-                home: Path | str | None = None) -> dict[str, int]:
+                home: Path | str | None = None, database_url: str | None = None,
+                redis_url: str | None = None) -> dict[str, int]:
     """Erase everything stored about one shopper; returns counts per store.
 
-    events: an open `ranking.events.EventStore` (else `<home>/events.sqlite` when it exists);
-    chat: an open ChatLog (else `<home>/chat.sqlite` when it exists); services: live
-    `RecommendationService`s, whose in-memory profiles are dropped (they also delete the events).
+    events: an open event store (else the one of `database_url`, else `<home>/events.sqlite` when
+    it exists); chat: an open ChatLog (else that of `database_url` / `<home>/chat.sqlite`);
+    services: live `RecommendationService`s, whose profiles are dropped (they also delete the events);
+    redis_url: the shared state of every worker (live profiles of all catalogs, dialogue sessions).
     """
     if not isinstance(user_id, str) or not user_id.strip():
         raise ValueError(f"Expected user_id to be a non-empty string, got {user_id!r}")
     counts = {"events": 0, "chat_messages": 0, "services": 0}
+    if redis_url:
+        counts["profiles"] = int(RedisProfileStore(redis_url, "").drop(user_id))
+        counts["sessions"] = RedisSessionStore(redis_url).drop_user(user_id)
     close: list = []
     try:
-        if events is None and home is not None and (Path(home) / "events.sqlite").exists():
-            events = EventStore(Path(home) / "events.sqlite")
+        if events is None and (database_url or (home is not None and (Path(home) / "events.sqlite").exists())):
+            events = open_event_store(Path(home or ".") / "events.sqlite", database_url=database_url)
             close.append(events)
-        if chat is None and home is not None and (Path(home) / CHAT_DB).exists():
-            chat = ChatLog.for_home(home)
+        if chat is None and (database_url or (home is not None and (Path(home) / CHAT_DB).exists())):
+            chat = open_chat_log(home or ".", database_url)
             close.append(chat)
         for service in services:
             counts["events"] += service.forget_user(user_id)

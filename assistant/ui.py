@@ -20,6 +20,7 @@ from typing import Optional, Union
 
 from assistant import handlers as h
 from assistant.errors import UserError
+from ranking.servers import ServerUnavailable
 
 # Concurrency, chosen deliberately (Engine is thread-safe; models load once and are shared):
 CHAT_CONCURRENCY = 4        # chat runs the LLM: a few at once, the rest wait in the queue
@@ -42,7 +43,7 @@ def user_errors():
         yield
     except gr.Error:
         raise
-    except (UserError, ValueError, FileNotFoundError) as exc:
+    except (UserError, ValueError, FileNotFoundError, ServerUnavailable) as exc:
         # gr.Error renders its message as HTML in the browser: escape <, > and & (quotes stay readable).
         raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
 

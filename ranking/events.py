@@ -1,4 +1,4 @@
-"""Behaviour events: validation and a durable, idempotent SQLite store.
+"""Behaviour events: validation and a durable, idempotent store (SQLite embedded, PostgreSQL server).
 
 One row per event. An event is acknowledged only after its transaction has committed with
 `synchronous=FULL` in WAL mode, so an acknowledged event survives a crash or power cut. The
@@ -8,6 +8,10 @@ One row per event. An event is acknowledged only after its transaction has commi
 
 Thread safety: one SQLite connection per thread (sqlite3 connections must not be shared), and
 writes from several threads or processes are serialised by SQLite itself (busy timeout 10 s).
+
+`ranking.stores.open_event_store(path, database_url=...)` picks the backend: with a `postgresql://` URL the
+same store lives in PostgreSQL (ranking/pg_events.py, shared by several workers) with the same
+guarantees; `EventStoreBase` holds what both share (validation, the catalog check).
 """
 from __future__ import annotations
 
@@ -230,18 +234,24 @@ CREATE INDEX IF NOT EXISTS events_by_user ON events(user_id, ts, seq);
 
 
 
-class EventStore(DurableSQLite):
-    """SQLite (WAL, synchronous=FULL) event store; safe to share between threads.
+# Schema versions: the SQLite file records it in PRAGMA user_version, PostgreSQL in shopassist_schema.
+SCHEMA_VERSION = 1
+_MAX_SEQ = 2**63 - 1
+
+
+class EventStoreBase:
+    """What every event store shares: validation against the catalog, context management.
 
     known_items: when given (a set / dict of catalog item ids, or a predicate), events naming
     another item are rejected. Imports and the live path use the same validation.
+    Backends implement add, add_many, forget_user, user_events, user_watermark, iter_rows,
+    count, n_users, top_users and close, with the meaning documented on EventStore.
     """
 
-    def __init__(self, path: Path | str, known_items: Collection[str] | Callable[[str], bool] | None = None):
-        self.known_items = known_items
-        self._open_sqlite(path, _SCHEMA)
+    known_items: Collection[str] | Callable[[str], bool] | None = None
+    location: str = ""   # where the events live, for messages (a path or a URL without password)
 
-    def __enter__(self) -> "EventStore":
+    def __enter__(self):
         return self
 
     def __exit__(self, *exc) -> None:
@@ -272,6 +282,46 @@ class EventStore(DurableSQLite):
     def _known(self, item_id: str) -> bool:
         known = self.known_items
         return known(item_id) if callable(known) else item_id in known
+
+    def validate_all(self, events: Iterable[Event | dict], skip_invalid: bool) -> tuple[list[Event], ImportResult]:
+        """add_many's first pass: every event validated (see add_many for skip_invalid)."""
+        result = ImportResult()
+        valid: list[Event] = []
+        for pos, event in enumerate(events):
+            try:
+                valid.append(self.validate(event))
+            except EventValidationError as exc:
+                if not skip_invalid:
+                    raise EventValidationError(f"event #{pos + 1}: {exc}", exc.field) from None
+                result.rejected += 1
+                if len(result.errors) < 20:
+                    result.errors.append(f"event #{pos + 1}: {exc}")
+        return valid, result
+
+    @staticmethod
+    def write_chunks(valid: list[Event], result: ImportResult, chunk_size: int,
+                     write: Callable[[list[Event]], int], progress: Callable[[str], None] | None) -> ImportResult:
+        """add_many's second pass: `write(chunk)` commits one chunk and returns how many were new."""
+        for start in range(0, len(valid), chunk_size):
+            chunk = valid[start: start + chunk_size]
+            inserted = write(chunk)
+            result.inserted += inserted
+            result.duplicates += len(chunk) - inserted
+            if progress:
+                progress(f"  events: {start + len(chunk):,}/{len(valid):,} written")
+        return result
+
+    def close(self) -> None:  # pragma: no cover - overridden
+        pass
+
+
+class EventStore(EventStoreBase, DurableSQLite):
+    """SQLite (WAL, synchronous=FULL) event store; safe to share between threads."""
+
+    def __init__(self, path: Path | str, known_items: Collection[str] | Callable[[str], bool] | None = None):
+        self.known_items = known_items
+        self._open_sqlite(path, _SCHEMA, version=SCHEMA_VERSION)
+        self.location = str(self.path)
 
     # Writes --------------------------------------------------------------------------------
     def add(self, event: Event | dict) -> EventAck:
@@ -304,19 +354,7 @@ class EventStore(DurableSQLite):
         event is rejected (the error names the position). True: invalid events are counted in
         `rejected` with their messages in `errors`, the rest are written.
         """
-        result = ImportResult()
-        valid: list[Event] = []
-        for pos, event in enumerate(events):
-            try:
-                valid.append(self.validate(event))
-            except EventValidationError as exc:
-                if not skip_invalid:
-                    raise EventValidationError(f"event #{pos + 1}: {exc}", exc.field) from None
-                result.rejected += 1
-                if len(result.errors) < 20:
-                    result.errors.append(f"event #{pos + 1}: {exc}")
-        for start in range(0, len(valid), chunk_size):
-            chunk = valid[start : start + chunk_size]
+        def write(chunk: list[Event]) -> int:
             with self._transaction() as conn:
                 before = conn.total_changes
                 conn.executemany(
@@ -324,12 +362,10 @@ class EventStore(DurableSQLite):
                     "VALUES (?,?,?,?,?,?,?)",
                     [_row(e) for e in chunk],
                 )
-                inserted = conn.total_changes - before
-            result.inserted += inserted
-            result.duplicates += len(chunk) - inserted
-            if progress:
-                progress(f"  events: {start + len(chunk):,}/{len(valid):,} written")
-        return result
+                return conn.total_changes - before
+
+        valid, result = self.validate_all(events, skip_invalid)
+        return self.write_chunks(valid, result, chunk_size, write, progress)
 
     def forget_user(self, user_id: str) -> int:
         """Delete every event of the user (overwritten on disk, WAL checkpointed); returns count."""
@@ -339,12 +375,13 @@ class EventStore(DurableSQLite):
         return int(n)
 
     # Reads ---------------------------------------------------------------------------------
-    def user_events(self, user_id: str, since_seq: int = 0) -> list[Event]:
-        """The user's events in time order (ties by arrival); only those after `since_seq`."""
+    def user_events(self, user_id: str, since_seq: int = 0, until_seq: int | None = None) -> list[Event]:
+        """The user's events in time order (ties by arrival); only those after `since_seq` (and up
+        to `until_seq`, so a caller holding a watermark reads exactly what it counted)."""
         rows = self._conn().execute(
             "SELECT event_id,user_id,item_id,type,ts,value_num,value_txt,seq FROM events "
-            "WHERE user_id=? AND seq>? ORDER BY ts, seq",
-            (user_id, since_seq),
+            "WHERE user_id=? AND seq>? AND seq<=? ORDER BY ts, seq",
+            (user_id, since_seq, _MAX_SEQ if until_seq is None else until_seq),
         ).fetchall()
         return [_event(r) for r in rows]
 

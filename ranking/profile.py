@@ -20,6 +20,7 @@ import numpy as np
 from retrieval.filters import filter_index
 
 from .events import OWNED_TYPES, Event, event_weight
+from .servers import redis_state
 
 
 @dataclass
@@ -201,7 +202,7 @@ class UserProfile:
 
 
 class ProfileStore:
-    """Thread-safe map user_id -> UserProfile."""
+    """Thread-safe map user_id -> UserProfile (in this process; RedisProfileStore shares them)."""
 
     def __init__(self):
         self._profiles: dict[str, UserProfile] = {}
@@ -218,6 +219,9 @@ class ProfileStore:
                 return p, True
             return p, False
 
+    def save(self, profile: UserProfile) -> None:
+        """Nothing to do: the profile object is the stored one (RedisProfileStore writes it back)."""
+
     def drop(self, user_id: str) -> bool:
         with self._lock:
             return self._profiles.pop(user_id, None) is not None
@@ -228,3 +232,97 @@ class ProfileStore:
 
     def __len__(self) -> int:
         return len(self._profiles)
+
+
+# ------------------------------------------------------------------------------ shared state (Redis)
+PROFILE_STATE_VERSION = 1
+
+
+def profile_to_state(p: UserProfile) -> dict:
+    """A JSON-able copy of the profile (the per-model cache is left out: it is recomputed)."""
+    import base64
+
+    return {
+        "v": PROFILE_STATE_VERSION, "user_id": p.user_id, "rows": list(p.rows), "types": list(p.types),
+        "weights": list(p.weights), "times": list(p.times), "owned": sorted(p.owned),
+        "interest": None if p.interest is None else base64.b64encode(
+            np.ascontiguousarray(p.interest, dtype=np.float64).tobytes()).decode("ascii"),
+        "category_aff": {str(k): v for k, v in p.category_aff.items()},
+        "brand_aff": {str(k): v for k, v in p.brand_aff.items()},
+        "band_aff": {str(k): v for k, v in p.band_aff.items()},
+        "queries": list(p.queries), "last_time": p.last_time, "n_events": p.n_events,
+        "watermark": list(p.watermark),
+    }
+
+
+def profile_from_state(state: dict) -> UserProfile:
+    import base64
+
+    if state.get("v") != PROFILE_STATE_VERSION:
+        raise ValueError(f"Expected a profile state of version {PROFILE_STATE_VERSION}, got {state.get('v')!r}")
+    p = UserProfile(state["user_id"])
+    p.rows, p.types = deque(state["rows"]), deque(state["types"])
+    p.weights, p.times = deque(state["weights"]), deque(state["times"])
+    p.owned = set(state["owned"])
+    if state["interest"] is not None:
+        p.interest = np.frombuffer(base64.b64decode(state["interest"]), dtype=np.float64).copy()
+    for name in ("category_aff", "brand_aff", "band_aff"):
+        setattr(p, name, {int(k): float(v) for k, v in state[name].items()})
+    p.queries = deque(state["queries"], maxlen=10)
+    p.last_time, p.n_events = state["last_time"], int(state["n_events"])
+    p.watermark = (int(state["watermark"][0]), int(state["watermark"][1]))
+    return p
+
+
+class RedisProfileStore:
+    """Live profiles in Redis (`SHOPASSIST_REDIS_URL`), shared by every worker: the ProfileStore
+    interface plus `save`. One hash per shopper, `shopassist:profile:<user_id>`, one field per
+    catalog (a forget is one DEL), expiring after `ttl_s` without use (a profile is rebuilt from the
+    event store when missing). Each get returns a fresh copy; the service checks it against the
+    event store's watermark before use, so a copy saved by a slower worker is corrected on read."""
+
+    PREFIX = "shopassist:profile:"
+
+    def __init__(self, url: str, catalog: str, ttl_s: float = 30 * 86400, store: str = ""):
+        # store: the event store the profiles were computed from (its location); part of the field,
+        # so a profile is never read against another store's watermarks
+        self.state = redis_state(url)
+        self.catalog = f"{catalog}|{store}" if store else catalog
+        self.ttl_s = int(ttl_s)
+
+    def _key(self, user_id: str) -> str:
+        return self.PREFIX + user_id
+
+    def get(self, user_id: str) -> UserProfile | None:
+        import json
+
+        raw = self.state.call(lambda r: r.hget(self._key(user_id), self.catalog))
+        return None if raw is None else profile_from_state(json.loads(raw))
+
+    def get_or_create(self, user_id: str) -> tuple[UserProfile, bool]:
+        p = self.get(user_id)
+        return (p, False) if p is not None else (UserProfile(user_id), True)
+
+    def save(self, p: UserProfile) -> None:
+        import json
+
+        blob = json.dumps(profile_to_state(p), separators=(",", ":"))
+        key = self._key(p.user_id)
+
+        def write(r):
+            with r.pipeline(transaction=True) as pipe:
+                pipe.hset(key, self.catalog, blob)
+                pipe.expire(key, self.ttl_s)
+                pipe.execute()
+
+        self.state.call(write)
+
+    def drop(self, user_id: str) -> bool:
+        return bool(self.state.call(lambda r: r.delete(self._key(user_id))))
+
+    def clear(self) -> None:
+        raise NotImplementedError("RedisProfileStore.clear would erase every worker's profiles; drop users one by one")
+
+    def __len__(self) -> int:
+        """Shoppers with a profile in Redis (all catalogs; SCAN, for tests and stats only)."""
+        return sum(1 for _ in self.state.client.scan_iter(match=self.PREFIX + "*", count=1000))

@@ -5,8 +5,10 @@
   swap is a single reference assignment, so concurrent requests see the old or the new bundle.
 - Keeps a live profile per user (see profile.py). `record()` commits the event durably, then
   folds it into the profile; the very next `recommend()` reads the new state. Profiles are
-  checked against the event store's per-user watermark, so events written by another process
-  (CLI, another worker) or a forgotten user are picked up too.
+  checked against the event store's per-user watermark on every request, so events written by
+  another process (CLI, another worker sharing the PostgreSQL store) or a forgotten user are
+  picked up by the next request. Profiles live in this process or, shared, in Redis
+  (profile.RedisProfileStore): then any worker continues from the state another one saved.
 - Scores: every model in the bundle scores the live history through the Recommender hooks
   `fold_in` (per-user state, cached until the next event: ALS solves the user's factors the way
   implicit's recalculate_user does) and `score_live`; content uses the profile's
@@ -59,7 +61,8 @@ class ServiceConfig:
 class RecommendationService:
     """Live recommendations for one catalog (duck-typed: name, ids, index, embeddings, get/products)."""
 
-    def __init__(self, catalog, events: EventStore, models_dir: Path | str, config: ServiceConfig | None = None):
+    def __init__(self, catalog, events: EventStore, models_dir: Path | str, config: ServiceConfig | None = None,
+                 profiles: ProfileStore | None = None):
         self.catalog = catalog
         self.events = events
         self.config = config or ServiceConfig()
@@ -72,7 +75,8 @@ class RecommendationService:
         self.features = CatalogFeatures(catalog, self.config.profile.price_bands)
         if self.events.known_items is None:
             self.events.known_items = self.index
-        self.profiles = ProfileStore()
+        # in this process (default) or shared by every worker (profile.RedisProfileStore)
+        self.profiles = profiles if profiles is not None else ProfileStore()
         self._bundle_lock = threading.Lock()
         self._bundle: ModelBundle | None = None
         self._version: str | None = None
@@ -126,6 +130,7 @@ class RecommendationService:
                 profile.apply(ev, self.index.get(ev.item_id) if ev.item_id else None,
                               self.embeddings, self.features, self.config.profile)
                 profile.watermark = (count + 1, ack.seq)
+                self.profiles.save(profile)
         return ack
 
     def forget_user(self, user_id: str) -> int:
@@ -141,20 +146,23 @@ class RecommendationService:
 
     def _profile(self, user_id: str, sync: bool = True) -> UserProfile:
         p, created = self.profiles.get_or_create(user_id)
-        if created or sync:
-            self._sync(p)
+        if (created or sync) and self._sync(p):
+            self.profiles.save(p)
         return p
 
-    def _sync(self, p: UserProfile) -> None:
-        """Bring the profile in line with the store (other writers, forgets)."""
+    def _sync(self, p: UserProfile) -> bool:
+        """Bring the profile in line with the store (other writers, other workers, forgets);
+        True when it changed. One indexed COUNT/MAX query when nothing changed."""
         mark = self.events.user_watermark(p.user_id)
         with p.lock:
             if mark == p.watermark:
-                return
-            new = self.events.user_events(p.user_id, since_seq=p.watermark[1])
-            if mark[0] != p.watermark[0] + len(new):  # deletions happened: rebuild from scratch
+                return False
+            new = self.events.user_events(p.user_id, since_seq=p.watermark[1], until_seq=mark[1])
+            # deletions, late commits, or a store whose highest seq went back (a profile saved from
+            # another event store, a restored database): rebuild from scratch
+            if mark[0] != p.watermark[0] + len(new) or mark[1] < p.watermark[1]:
                 fresh = UserProfile(p.user_id)
-                new = self.events.user_events(p.user_id)
+                new = self.events.user_events(p.user_id, until_seq=mark[1])
                 for name in ("rows", "types", "weights", "times", "owned", "interest", "category_aff", "brand_aff",
                              "band_aff", "queries", "last_time", "n_events", "cache"):
                     setattr(p, name, getattr(fresh, name))
@@ -162,6 +170,7 @@ class RecommendationService:
                 p.apply(ev, self.index.get(ev.item_id) if ev.item_id else None, self.embeddings, self.features,
                         self.config.profile)
             p.watermark = mark
+            return True
 
     # Recommendations -----------------------------------------------------------------------
     def recommend(

@@ -12,13 +12,22 @@ from typing import Iterator
 class DurableSQLite:
     """Mixin: call `_open_sqlite(path, schema)` in __init__, then `_conn()` from any thread."""
 
-    def _open_sqlite(self, path: Path | str, schema: str) -> None:
+    def _open_sqlite(self, path: Path | str, schema: str, version: int = 1) -> None:
+        """Create the tables (idempotent) and record the schema `version` in PRAGMA user_version;
+        a file written by a newer program (higher version) is refused."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._conn_lock = threading.Lock()
-        self._conn().executescript(schema)
+        conn = self._conn()
+        have = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if have > version:
+            raise RuntimeError(f"{self.path} is at schema version {have}, newer than this program's {version}: "
+                               "upgrade shopassist (or point SHOPASSIST_HOME elsewhere).")
+        conn.executescript(schema)
+        if have < version:
+            conn.execute(f"PRAGMA user_version={int(version)}")
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)

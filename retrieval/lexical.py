@@ -66,27 +66,86 @@ def phrase_key(text: str) -> str:
     return " " + " ".join(stem(t) for t in tokenize(text)) + " "
 
 
+INDEX_FORMAT = 1   # bump when analyse / phrase_key change: saved indexes are then rebuilt
+
+
+def _bm25s():
+    try:
+        import bm25s
+    except ImportError as exc:
+        raise ImportError('Lexical search needs bm25s: pip install "bm25s==0.3.16"') from exc
+    # bm25s sets its own logger to DEBUG at import ("Building index from tokens" on every load);
+    # put it back to following the application's log level.
+    logging.getLogger("bm25s").setLevel(logging.NOTSET)
+    return bm25s
+
+
 class LexicalIndex:
     """BM25 (Lucene variant, k1=1.5, b=0.75 by default) over a fixed list of documents."""
 
-    def __init__(self, texts: Sequence[str], k1: float = 1.5, b: float = 0.75):
-        try:
-            import bm25s
-        except ImportError as exc:
-            raise ImportError('Lexical search needs bm25s: pip install "bm25s==0.3.16"') from exc
-        # bm25s sets its own logger to DEBUG at import ("Building index from tokens" on every load);
-        # put it back to following the application's log level.
-        logging.getLogger("bm25s").setLevel(logging.NOTSET)
-        self.n_docs = len(texts)
-        # Per document: the phrase form (for filters and matched terms).
-        self.doc_keys: list[str] = [phrase_key(t) for t in texts]
-        corpus = [[w for w in key.split() if w not in STOPWORDS] or [""] for key in self.doc_keys]
-        self._bm25 = bm25s.BM25(k1=k1, b=b)
-        self._bm25.index(corpus, show_progress=False)
+    def __init__(self, texts: Sequence[str], k1: float = 1.5, b: float = 0.75, *, _state=None):
+        bm25s = _bm25s()
+        if _state is not None:   # LexicalIndex.load: the analysed documents and the index from disk
+            self.doc_keys, self._bm25 = _state
+        else:
+            # Per document: the phrase form (for filters and matched terms).
+            self.doc_keys = [phrase_key(t) for t in texts]
+            corpus = [[w for w in key.split() if w not in STOPWORDS] or [""] for key in self.doc_keys]
+            self._bm25 = bm25s.BM25(k1=k1, b=b)
+            self._bm25.index(corpus, show_progress=False)
+        self.n_docs = len(self.doc_keys)
         self._vocab: dict[str, int] = self._bm25.vocab_dict
         # The documents never change after construction (a new catalog version gets a new index),
         # so a phrase's mask is computed once: filtered queries repeat their terms turn after turn.
         self._masks = functools.lru_cache(maxsize=MASK_CACHE_TERMS)(self._compute_mask)
+
+    # Persistence: a catalog version never changes, so its index is built once (at the first start
+    # after an import) and loaded by every later start / worker instead of re-analysing every text.
+    @staticmethod
+    def fingerprint(texts: Sequence[str], k1: float = 1.5, b: float = 0.75) -> str:
+        """What the index depends on: the texts, k1, b, the analyser and bm25s's version."""
+        import hashlib
+
+        h = hashlib.sha256(f"{INDEX_FORMAT}|{_bm25s().__version__}|{k1}|{b}|{len(texts)}".encode())
+        for t in texts:
+            h.update(t.encode("utf-8", "surrogatepass"))
+            h.update(b"\0")
+        return h.hexdigest()
+
+    @classmethod
+    def load_or_build(cls, texts: Sequence[str], directory, k1: float = 1.5, b: float = 0.75) -> "LexicalIndex":
+        """The index saved in `directory` when its fingerprint matches `texts`, else a new one,
+        saved there (written to a temporary directory, then renamed: readers never see half)."""
+        import json
+        import os
+        import shutil
+        import tempfile
+        from pathlib import Path
+
+        directory = Path(directory)
+        want = cls.fingerprint(texts, k1, b)
+        try:
+            meta = json.loads((directory / "meta.json").read_text())
+            if meta.get("fingerprint") == want:
+                keys = (directory / "doc_keys.txt").read_text(encoding="utf-8").split("\n")[:-1]
+                bm25 = _bm25s().BM25.load(str(directory / "bm25"), load_corpus=False)
+                if len(keys) == len(texts):
+                    return cls(texts, k1, b, _state=(keys, bm25))
+        except (FileNotFoundError, ValueError, KeyError, OSError):
+            pass
+        index = cls(texts, k1, b)
+        try:
+            directory.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=".bm25-", dir=directory.parent))
+            index._bm25.save(str(tmp / "bm25"))
+            (tmp / "doc_keys.txt").write_text("".join(k + "\n" for k in index.doc_keys), encoding="utf-8")
+            (tmp / "meta.json").write_text(json.dumps({"fingerprint": want, "n_docs": index.n_docs}))
+            if directory.exists():
+                shutil.rmtree(directory, ignore_errors=True)
+            os.replace(tmp, directory)
+        except OSError as exc:   # read-only catalog directory (a shared, read-only home): keep it in memory
+            logging.getLogger(__name__).warning("BM25 index not saved to %s: %s", directory, exc)
+        return index
 
     def query_terms(self, query: str) -> list[tuple[str, str]]:
         """[(surface form, stem)] of the query, stopwords removed, first occurrence of each stem."""

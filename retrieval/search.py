@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Sequence
+from pathlib import Path
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -103,7 +104,10 @@ class HybridSearcher:
         self.embedder = embedder
         self.collection = collection
         self.config = config or SearchConfig()
-        self.lexical = LexicalIndex(catalog.texts)
+        # built once per catalog version and kept beside it (every later start / worker loads it)
+        path = getattr(catalog, "path", None)
+        self.lexical = (LexicalIndex.load_or_build(catalog.texts, Path(path) / "bm25") if path is not None
+                        else LexicalIndex(catalog.texts))
 
     @classmethod
     def for_catalog(cls, catalog: Catalog, embedder: Embedder, registry,

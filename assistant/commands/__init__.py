@@ -9,5 +9,7 @@ from assistant.settings import Settings
 
 
 def settings_from_args(args) -> Settings:
-    """The settings for the global flags (--home, --chroma-url, --embedder) over the environment."""
-    return Settings.from_env(home=args.home, chroma_url=args.chroma_url, embedder=args.embedder)
+    """The settings for the global flags (--home, --chroma-url, --database-url, --redis-url,
+    --embedder) over the environment."""
+    return Settings.from_env(home=args.home, chroma_url=args.chroma_url, embedder=args.embedder,
+                             database_url=getattr(args, "database_url", None), redis_url=getattr(args, "redis_url", None))

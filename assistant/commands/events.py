@@ -110,13 +110,13 @@ def cmd_import(args) -> int:
 
 def cmd_show(args) -> int:
     from assistant.commands import settings_from_args
-    from ranking.events import EventStore
+    from ranking.stores import open_event_store
 
     settings = settings_from_args(args)
-    if not settings.events_db.exists():
+    if not settings.database_url and not settings.events_db.exists():
         print("no events recorded yet")
         return 0
-    with EventStore(settings.events_db) as store:
+    with open_event_store(settings.events_db, database_url=settings.database_url) as store:
         events = store.user_events(args.user)[-max(args.n, 0):] if args.n else []
     if not events:
         print(f"no events for user {args.user!r}")

@@ -36,9 +36,14 @@ def cmd_forget(args) -> int:
     if not args.user_id.strip():
         raise CLIError("Expected a non-empty USER_ID")
     settings = settings_from_args(args)
-    counts = forget_user(args.user_id, home=settings.home)
+    counts = forget_user(args.user_id, home=settings.home, database_url=settings.database_url,
+                         redis_url=settings.redis_url)
+    where = ("PostgreSQL; deleted rows vacuumed" if settings.database_url else "overwritten on disk")
     print(f"forgot user {args.user_id}: {counts['events']} events and {counts['chat_messages']} chat messages "
-          "erased (overwritten on disk).")
+          f"erased ({where}).")
+    if settings.redis_url:
+        print(f"Redis: {counts['profiles']} live profile record and {counts['sessions']} dialogue sessions erased "
+              "(shared by every worker, so no worker serves them again).")
     print("Model state: saved models keep no per-user rows (a shopper's ALS factor and session are computed "
           "from their events at request time), so nothing user-specific remains; running apps drop the live "
           "profile on their next request. The aggregate models (item similarities, popularity) still include "

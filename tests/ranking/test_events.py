@@ -201,3 +201,16 @@ def test_event_types_are_the_documented_ones():
     assert EVENT_TYPES == ("view", "click", "cart", "purchase", "rating", "search")
     with pytest.raises(EventValidationError, match="type"):
         Event.parse(user_id="u", item_id="p", type="like")
+
+
+def test_sqlite_schema_version_recorded_and_newer_refused(tmp_path):
+    import sqlite3
+
+    from ranking.events import SCHEMA_VERSION, EventStore
+
+    EventStore(tmp_path / "e.sqlite").close()
+    with sqlite3.connect(tmp_path / "e.sqlite") as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        conn.execute("PRAGMA user_version=7")
+    with pytest.raises(RuntimeError, match="schema version 7, newer than this program's 1"):
+        EventStore(tmp_path / "e.sqlite")

@@ -148,3 +148,89 @@ def start_chroma_server():
     yield start
     for server in started:
         server.stop()
+
+
+# ------------------------------------------------------------------ PostgreSQL and Redis (issue 15)
+# SHOPASSIST_TEST_DATABASE_URL / SHOPASSIST_TEST_REDIS_URL point at servers started elsewhere (.ci/run);
+# otherwise one private server of each is started from Debian's binaries, or the tests skip saying why.
+@pytest.fixture(scope="session")
+def pg_server_url():
+    from dbservers import MISSING_PG, PgServer, pg_bin
+
+    pytest.importorskip("psycopg", reason="psycopg 3 is not installed (pip install 'shopassist[servers]')")
+    external = os.environ.get("SHOPASSIST_TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    if pg_bin() is None:
+        pytest.skip(MISSING_PG)
+    server = PgServer().start()
+    yield server.url
+    server.destroy()
+
+
+@pytest.fixture(scope="session")
+def redis_server_url():
+    from dbservers import MISSING_REDIS, RedisServer, redis_bin
+
+    pytest.importorskip("redis", reason="redis-py is not installed (pip install 'shopassist[servers]')")
+    external = os.environ.get("SHOPASSIST_TEST_REDIS_URL")
+    if external:
+        yield external
+        return
+    if redis_bin() is None:
+        pytest.skip(MISSING_REDIS)
+    server = RedisServer().start()
+    yield server.url
+    server.destroy()
+
+
+@pytest.fixture
+def pg_url(pg_server_url, request):
+    """A fresh, empty database on the PostgreSQL server for this test."""
+    from dbservers import create_database
+
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
+    return create_database(pg_server_url, name)
+
+
+_redis_db = iter(range(1, 16))
+
+
+@pytest.fixture
+def redis_url(redis_server_url):
+    """An empty logical database (1..15, flushed) on the Redis server for this test."""
+    import redis
+
+    base = redis_server_url.rsplit("/", 1)[0]
+    url = f"{base}/{next(_redis_db, 15)}"
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture
+def private_pg():
+    """A PostgreSQL server of this test's own (it may stop and restart it)."""
+    from dbservers import MISSING_PG, PgServer, pg_bin
+
+    pytest.importorskip("psycopg", reason="psycopg 3 is not installed (pip install 'shopassist[servers]')")
+    if pg_bin() is None:
+        pytest.skip(MISSING_PG)
+    server = PgServer().start()
+    yield server
+    from ranking.servers import close_database
+
+    close_database(server.url)
+    server.destroy()
+
+
+@pytest.fixture
+def private_redis():
+    from dbservers import MISSING_REDIS, RedisServer, redis_bin
+
+    pytest.importorskip("redis", reason="redis-py is not installed (pip install 'shopassist[servers]')")
+    if redis_bin() is None:
+        pytest.skip(MISSING_REDIS)
+    server = RedisServer().start()
+    yield server
+    server.destroy()
