@@ -12,6 +12,12 @@ Protocol (the one of SASRec / BERT4Rec / LlamaRec / TIGER on Amazon Beauty):
   intra-list diversity@10 (1 - mean pairwise cosine of the title embeddings, or of item
   co-occurrence vectors without titles), novelty@10 (mean -log2 of the item's user share).
 
+Seeds: `seeds` > 1 refits every model once per seed (seed, seed + 1, ...) on the same split and
+reports the mean and the sample standard deviation per model, with the per-seed rows.
+Baseline: "sasrec_ids" is the same SASRec-CE with item ids only (no title embeddings), trained in
+the same run on the same split; every other model is also reported as a ratio against it. It is an
+anchor, not a fusion component.
+
 Item ids are arbitrary strings; `--items` (id<TAB>title) is optional and only feeds the content
 model and the text-enriched SASRec (titles embedded with retrieval's embedder).
 """
@@ -20,28 +26,37 @@ from __future__ import annotations
 import json
 import os
 import platform
+import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from .data import Interactions, interactions_from_sequences, leave_one_out, read_item_titles, read_sequences
+from .data import LOOSplit, Interactions, interactions_from_sequences, leave_one_out, read_item_titles, read_sequences
 from .fusion import build_pool, fit_weights, fuse, merge_pools
 from .metrics import coverage, hit_rate_at_k, intra_list_diversity, ndcg_at_k, novelty, target_ranks, top_k
+from .sequential import SASRec
 from .train import MODEL_NAMES, TrainConfig, fit_model, make_model
 
 from retrieval.embedder import make_embedder
 
-EVAL_MODELS = MODEL_NAMES + ("fusion",)
+BASELINE = "sasrec_ids"  # SASRec-CE on item ids only: the same-run anchor (see the module docstring)
+EVAL_MODELS = MODEL_NAMES + (BASELINE, "fusion")
 
-# Published full-ranking leave-one-out figures on Amazon Beauty (HR@10, NDCG@10); shown next to
-# our rows only when the file is that dataset (same user and item counts).
+# Published full-ranking leave-one-out figures on Amazon Beauty (HR@10, NDCG@10), with the data
+# build each comes from; shown next to our rows only when the file is that dataset (same user and
+# item counts). The first two are on the same 5-core build as data/beauty (22,363 users, 12,101
+# items, 198,502 interactions: the S3-Rec / FMLP-Rec preprocessing), so they are the anchors to
+# beat; the build of the last three is not recorded in this repository (they were the README's
+# earlier anchors) and may differ in preprocessing.
 ANCHORS = {
-    "SASRec (CE loss), published": (0.0851, 0.0421),
-    "LlamaRec, published": (0.0971, 0.0554),
-    "TIGER, published": (0.0648, 0.0384),
+    "BSARec (AAAI 2024), same 5-core build": (0.1008, 0.0611),
+    "SASRec full CE (Xu et al. 2024), same build": (0.0977, 0.0591),
+    "SASRec (CE loss), build not recorded": (0.0851, 0.0421),
+    "LlamaRec, build not recorded": (0.0971, 0.0554),
+    "TIGER, build not recorded": (0.0648, 0.0384),
 }
 BEAUTY_SHAPE = (22_363, 12_101)  # users, items
 
@@ -53,11 +68,11 @@ def is_beauty(report: dict) -> bool:
 
 @dataclass
 class EvalConfig:
-    # Models to evaluate (pop, itemknn, als, content, sasrec, fusion).
+    # Models to evaluate (pop, itemknn, als, content, sasrec, sasrec_ids, fusion).
     models: tuple[str, ...] = EVAL_MODELS
     # Cut-offs for HR@K / NDCG@K.
     ks: tuple[int, ...] = (5, 10, 20)
-    # Model hyper-parameters (shared with `shopassist train`).
+    # Model hyper-parameters (shared with `shopassist train`); the seeds in it are replaced per run.
     train: TrainConfig = field(default_factory=TrainConfig)
     # Embedder for item titles (retrieval.embedder.make_embedder name) and its cache directory.
     embedder: str = "minilm"
@@ -67,8 +82,10 @@ class EvalConfig:
     fusion_users: int = 25_000
     # Users scored per batch (memory: batch x items x models floats).
     batch_size: int = 512
-    # Seed for the fusion subset.
+    # First seed (models, fusion subset); run i uses seed + i.
     seed: int = 42
+    # Independent runs (each refits every model with its own seed) for mean +- std.
+    seeds: int = 1
 
     def __post_init__(self) -> None:
         bad = [m for m in self.models if m not in EVAL_MODELS]
@@ -76,6 +93,17 @@ class EvalConfig:
             raise ValueError(f"Expected models among {', '.join(EVAL_MODELS)}, got {', '.join(bad) or 'none'}")
         if not self.ks or any(int(k) <= 0 for k in self.ks):
             raise ValueError(f"Expected positive cut-offs, got {self.ks}")
+        if int(self.seeds) < 1:
+            raise ValueError(f"Expected seeds >= 1 (number of runs), got {self.seeds}")
+
+    @property
+    def seed_list(self) -> list[int]:
+        return [self.seed + i for i in range(int(self.seeds))]
+
+
+def seeded(train: TrainConfig, seed: int) -> TrainConfig:
+    """`train` with every random choice (SASRec init / shuffling / dropout, ALS init) seeded by `seed`."""
+    return replace(train, sasrec=replace(train.sasrec, seed=seed), als=replace(train.als, seed=seed), seed=seed)
 
 
 @dataclass
@@ -114,21 +142,35 @@ def embed_titles(data: EvalData, embedder: str, cache: Path | None, say) -> tupl
     return np.asarray(vectors, dtype=np.float32), note
 
 
-def run_evaluation(
-    sequences: Path | str,
-    items: Path | str | None = None,
-    config: EvalConfig | None = None,
-    progress: Callable[[str], None] | None = print,
-) -> dict:
-    """Fit every requested model on the training part, tune on validation, report test metrics."""
-    config = config or EvalConfig()
-    say = progress or (lambda _m: None)
-    t_start = time.time()
+@dataclass
+class Prepared:
+    """What every seed's run shares: the data, the split, the title embeddings, notes."""
+
+    data: EvalData
+    split: LOOSplit
+    embeddings: np.ndarray | None
+    wanted: list[str]  # fitted models, in order (no "fusion")
+    notes: dict[str, str]
+    items: str | None
+
+
+@dataclass
+class SeedRun:
+    """One seed: the fitted models, the fusion weights and per-user test ranks (eval users' order)."""
+
+    seed: int
+    models: dict
+    weights: dict[str, float] | None
+    test_ranks: dict[str, np.ndarray]
+    entries: dict[str, dict]  # name -> report entry (test / valid metrics, train seconds, ...)
+    prep: Prepared  # the data and split it was fitted and scored on
+
+
+def prepare(sequences: Path | str, items: Path | str | None, config: EvalConfig, say) -> Prepared:
     data = load_eval_data(sequences, items)
     split = leave_one_out(data.interactions)
-    n_items = data.interactions.n_items
-    say(f"eval: {data.interactions.n_users:,} users, {n_items:,} items, {data.interactions.n_events:,} events; "
-        f"{len(split.eval_users):,} users with a validation and a test item")
+    say(f"eval: {data.interactions.n_users:,} users, {data.interactions.n_items:,} items, "
+        f"{data.interactions.n_events:,} events; {len(split.eval_users):,} users with a validation and a test item")
     if not len(split.eval_users):
         raise ValueError("No user has 3 or more items: leave-one-out needs validation and test items")
     wanted = [m for m in config.models if m != "fusion"]
@@ -144,20 +186,35 @@ def run_evaluation(
     if "content" in wanted and embeddings is None:
         wanted.remove("content")
         notes["content"] = "skipped: " + notes["embeddings"]
+    return Prepared(data, split, embeddings, wanted, notes, str(items) if items else None)
+
+
+def _make(name: str, train: TrainConfig, embeddings):
+    if name == BASELINE:  # the same SASRec-CE, item ids only
+        return SASRec(replace(train.sasrec, text_mode="none"))
+    return make_model(name, train, embeddings)
+
+
+def run_seed(prep: Prepared, config: EvalConfig, seed: int, say) -> SeedRun:
+    """Fit every model with `seed` on the training part, tune on validation, score the test item."""
+    train_cfg = seeded(config.train, seed)
+    split, embeddings = prep.split, prep.embeddings
+    n_items = prep.data.interactions.n_items
     v_hist, v_tgt = split.valid_histories(), split.valid_targets
     t_hist, t_tgt = split.test_histories(), split.test_targets
 
     models, fit_secs = {}, {}
-    for name in wanted:
-        say(f"eval: fitting {name} ...")
-        model = make_model(name, config.train, embeddings)
+    for name in prep.wanted:
+        say(f"eval: fitting {name} (seed {seed}) ...")
+        model = _make(name, train_cfg, embeddings)
         fit_secs[name] = fit_model(model, split.train, (v_hist, v_tgt), progress=say)
         models[name] = model
         say(f"eval: {name} fitted in {fit_secs[name]:.1f}s")
+    fused = [n for n in models if n != BASELINE]  # the baseline is an anchor, never a component
 
     # Validation: per-model NDCG@10, and the fusion pool on a fixed subset of users.
-    do_fusion = "fusion" in config.models and len(models) > 1
-    rng = np.random.default_rng(config.seed)
+    do_fusion = "fusion" in config.models and len(fused) > 1
+    rng = np.random.default_rng(seed)
     fusion_idx = np.arange(len(v_tgt))
     if config.fusion_users and len(fusion_idx) > config.fusion_users:
         fusion_idx = np.sort(rng.choice(len(fusion_idx), config.fusion_users, replace=False))
@@ -173,8 +230,8 @@ def run_evaluation(
             val_ranks[name].append(target_ranks(sc, tg, exclude=h))
         sel = np.flatnonzero(in_fusion[s : s + config.batch_size])
         if do_fusion and sel.size:
-            pools.append(build_pool({n: c[sel] for n, c in comps.items()}, tg[sel], [h[i] for i in sel],
-                                    config.train.fusion_depth))
+            pools.append(build_pool({n: comps[n][sel] for n in fused}, tg[sel], [h[i] for i in sel],
+                                    train_cfg.fusion_depth))
     val = {name: np.concatenate(r) for name, r in val_ranks.items()}
     say(f"eval: validation scored in {time.time() - t0:.0f}s: " +
         ", ".join(f"{n} {ndcg_at_k(r, 10):.4f}" for n, r in val.items()))
@@ -182,7 +239,7 @@ def run_evaluation(
     if do_fusion:
         weights, fusion_val = fit_weights(merge_pools(pools), progress=say)
     elif "fusion" in config.models:
-        notes["fusion"] = "skipped: needs at least two models"
+        prep.notes["fusion"] = "skipped: needs at least two models (the sasrec_ids baseline is not a component)"
 
     # Test: every model and the fusion from the same batch of scores.
     names = list(models) + (["fusion"] if weights else [])
@@ -193,7 +250,7 @@ def run_evaluation(
         h, tg = t_hist[s : s + config.batch_size], t_tgt[s : s + config.batch_size]
         comps = {name: m.score_batch(h) for name, m in models.items()}
         if weights:
-            comps["fusion"] = fuse(comps, weights)
+            comps["fusion"] = fuse({n: comps[n] for n in fused}, weights)
         for name in names:
             test_ranks[name].append(target_ranks(comps[name], tg, exclude=h))
             tops[name].append(top_k(comps[name], 10, exclude=h))
@@ -202,9 +259,9 @@ def run_evaluation(
     counts_users = split.train.user_items(binary=True)
     item_users = np.asarray(counts_users.sum(axis=0)).ravel()
     div_vectors = embeddings if embeddings is not None else counts_users.T.tocsr()
-    results = {}
+    entries, ranks = {}, {}
     for name in names:
-        r = np.concatenate(test_ranks[name])
+        r = ranks[name] = np.concatenate(test_ranks[name])
         top = np.concatenate(tops[name])
         row = {}
         for k in config.ks:
@@ -218,52 +275,146 @@ def run_evaluation(
                  "valid": {"NDCG@10": round(ndcg_at_k(vr, 10), 5), "HR@10": round(hit_rate_at_k(vr, 10), 5)}
                  if vr is not None else {"NDCG@10 (pool estimate)": round(fusion_val, 5)},
                  "train_seconds": round(fit_secs.get(name, 0.0), 1)}
-        if name == "sasrec":
-            entry["epochs"] = models[name].history_[-1]["epoch"] if models[name].history_ else None
-            entry["best_epoch"] = max(models[name].history_, key=lambda x: x["ndcg@10"])["epoch"] if models[name].history_ else None
+        if isinstance(models.get(name), SASRec):
+            hist = models[name].history_
+            entry["epochs"] = hist[-1]["epoch"] if hist else None
+            entry["best_epoch"] = max(hist, key=lambda x: x["ndcg@10"])["epoch"] if hist else None
             entry["text_features"] = models[name].text_embeddings is not None
         if name == "fusion":
             entry["weights"] = weights
-        results[name] = entry
+        entries[name] = entry
+    return SeedRun(seed, models, weights, ranks, entries, prep)
+
+
+def run_evaluation(
+    sequences: Path | str,
+    items: Path | str | None = None,
+    config: EvalConfig | None = None,
+    progress: Callable[[str], None] | None = print,
+    keep_runs: list | None = None,
+) -> dict:
+    """Fit every requested model on the training part, tune on validation, report test metrics;
+    once per seed (config.seeds), aggregated as mean +- std. keep_runs: a list that receives each
+    seed's SeedRun (models and per-user ranks), e.g. for the live replay."""
+    config = config or EvalConfig()
+    say = progress or (lambda _m: None)
+    t_start = time.time()
+    prep = prepare(sequences, items, config, say)
+    runs, seconds = [], []
+    for seed in config.seed_list:
+        t0 = time.time()
+        run = run_seed(prep, config, seed, say)
+        seconds.append(round(time.time() - t0, 1))
+        runs.append(run)
+        if keep_runs is not None:
+            keep_runs.append(run)
+        if len(config.seed_list) > 1:
+            say(f"eval: seed {seed} done in {seconds[-1]:.0f}s")
+    data = prep.data
     report = {
-        "dataset": {"sequences": data.path, "items": str(items) if items else None,
-                    "users": data.interactions.n_users, "items_n": n_items, "events": data.interactions.n_events,
-                    "eval_users": int(len(split.eval_users))},
+        "dataset": {"sequences": data.path, "items": prep.items,
+                    "users": data.interactions.n_users, "items_n": data.interactions.n_items,
+                    "events": data.interactions.n_events, "eval_users": int(len(prep.split.eval_users))},
         "protocol": "leave-one-out; full ranking over all items; earlier history items excluded (target never); "
                     "pessimistic ties; validation = second to last (early stopping, fusion weights); test = last",
-        "models": results,
-        "notes": notes,
+        "seeds": config.seed_list,
+        "models": aggregate([r.entries for r in runs], config.seed_list),
+        "notes": prep.notes,
         "config": _jsonable(asdict(config)),
         "machine": {"cpus": _cpus(), "platform": platform.platform(), "python": platform.python_version()},
+        "seconds_per_seed": seconds,
         "seconds": round(time.time() - t_start, 1),
     }
+    if BASELINE in report["models"]:
+        report["vs_baseline"] = baseline_ratios(report["models"])
     return report
 
 
+_AVERAGED = ("test", "valid")
+
+
+def aggregate(per_seed: list[dict[str, dict]], seeds: list[int]) -> dict[str, dict]:
+    """One entry per model: `test` / `valid` = the mean over seeds, `test_std` = the sample
+    standard deviation (ddof 1, only with 2+ seeds), `per_seed` = each seed's entry."""
+    out = {}
+    for name in per_seed[0]:
+        rows = [run[name] for run in per_seed if name in run]
+        entry = {}
+        for k in rows[0]:
+            if k not in _AVERAGED + ("train_seconds",):  # epochs, weights, ...: one value, or one per seed
+                vals = [r.get(k) for r in rows]
+                entry[k] = vals[0] if all(v == vals[0] for v in vals) else vals
+        for part in _AVERAGED:
+            entry[part] = {m: round(statistics.fmean(r[part][m] for r in rows), 5) for m in rows[0][part]}
+        if len(rows) > 1:
+            entry["test_std"] = {m: round(statistics.stdev(r["test"][m] for r in rows), 5) for m in rows[0]["test"]}
+        entry["train_seconds"] = round(statistics.fmean(r["train_seconds"] for r in rows), 1)
+        entry["per_seed"] = [{"seed": s, **r} for s, r in zip(seeds, rows)]
+        out[name] = entry
+    return out
+
+
+def baseline_ratios(models: dict[str, dict]) -> dict[str, dict[str, float]]:
+    """Each model's mean test HR@10 / NDCG@10 divided by the sasrec_ids baseline's (same run)."""
+    base = models[BASELINE]["test"]
+    out = {}
+    for name, m in models.items():
+        out[name] = {c: round(m["test"][c] / base[c], 4) if base.get(c) else None
+                     for c in ("HR@10", "NDCG@10") if c in m["test"]}
+    return out
+
+
 def format_table(report: dict, ks: Sequence[int] | None = None, anchors: bool = True) -> str:
-    """Plain-text table of test metrics, one row per model (plus published anchors)."""
+    """Plain-text table of test metrics, one row per model (the mean when there are several
+    seeds, then mean +- std and the per-seed rows), the same-run baseline ratios, and the
+    published anchors."""
     models = report["models"]
     if not models:
         return "(no models)"
     ks = ks or sorted({int(c.split("@")[1]) for m in models.values() for c in m["test"] if c.startswith("HR@")})
+    seeds = report.get("seeds") or []
     cols = [f"HR@{k}" for k in ks] + [f"NDCG@{k}" for k in ks] + ["cov@10", "div@10", "nov@10", "train s"]
-    lines = [f"{'model':<34}" + "".join(f"{c:>9}" for c in cols)]
+    W = 48  # name column (the anchors name their data build)
+    lines = []
+    if len(seeds) > 1:
+        lines.append(f"test, mean of {len(seeds)} seeds ({', '.join(map(str, seeds))}):")
+    lines.append(f"{'model':<{W}}" + "".join(f"{c:>9}" for c in cols))
     for name, m in models.items():
         t = m["test"]
         vals = [t[f"HR@{k}"] for k in ks] + [t[f"NDCG@{k}"] for k in ks]
         extra = [t["coverage@10"], t["diversity@10"]]
-        line = f"{name:<34}" + "".join(f"{v:>9.4f}" for v in vals + extra) + f"{t['novelty@10']:>9.2f}"
+        line = f"{name:<{W}}" + "".join(f"{v:>9.4f}" for v in vals + extra) + f"{t['novelty@10']:>9.2f}"
         line += f"{m.get('train_seconds', 0):>9.0f}"
         lines.append(line)
     if anchors and is_beauty(report):
         for label, (hr, nd) in ANCHORS.items():
             cells = [f"{hr:.4f}" if k == 10 else "" for k in ks] + [f"{nd:.4f}" if k == 10 else "" for k in ks]
-            lines.append(f"{label:<34}" + "".join(f"{c:>9}" for c in cells))
+            lines.append(f"{'* ' + label:<{W}}" + "".join(f"{c:>9}" for c in cells))
+    if len(seeds) > 1:
+        lines.append("")
+        lines.append(f"{'mean +- std (sample, ddof 1)':<{W}}{'HR@10':>20}{'NDCG@10':>20}")
+        for name, m in models.items():
+            t, sd = m["test"], m.get("test_std", {})
+            cell = lambda c: f"{t[c]:.4f} +- {sd.get(c, 0.0):.4f}" if c in t else ""  # noqa: E731
+            lines.append(f"{name:<{W}}{cell('HR@10'):>20}{cell('NDCG@10'):>20}")
+        lines.append("")
+        lines.append(f"{'per seed: HR@10 / NDCG@10':<{W}}" + "".join(f"{'seed ' + str(s):>18}" for s in seeds))
+        for name, m in models.items():
+            cells = [f"{r['test'].get('HR@10', float('nan')):.4f} / {r['test'].get('NDCG@10', float('nan')):.4f}"
+                     for r in m.get("per_seed", [])]
+            lines.append(f"{name:<{W}}" + "".join(f"{c:>18}" for c in cells))
+    ratios = report.get("vs_baseline")
+    if ratios:
+        lines.append("")
+        lines.append(f"against the same-run ids-only SASRec-CE baseline ({BASELINE}), "
+                     "ratio of test means HR@10 / NDCG@10:")
+        lines.append("  " + ", ".join(f"{n} {r.get('HR@10') or 0:.3f} / {r.get('NDCG@10') or 0:.3f}"
+                                       for n, r in ratios.items() if n != BASELINE))
     for key, note in report.get("notes", {}).items():
         lines.append(f"note ({key}): {note}")
-    if "fusion" in models and models["fusion"].get("weights"):
-        lines.append("fusion weights (fitted on validation): " +
-                     ", ".join(f"{k}={v:g}" for k, v in models["fusion"]["weights"].items()))
+    w = models.get("fusion", {}).get("weights")
+    for one in (w if isinstance(w, list) else [w] if w else []):
+        lines.append("fusion weights (fitted on validation): " + ", ".join(f"{k}={v:g}" for k, v in one.items()))
     return "\n".join(lines)
 
 

@@ -8,7 +8,9 @@ import pytest
 from rk_fixtures import N_ITEMS, checkerboard_interactions, make_product
 
 from ranking.data import leave_one_out, read_sequences, interactions_from_sequences
-from ranking.evaluate import EvalConfig, format_table, run_evaluation
+import statistics
+
+from ranking.evaluate import BASELINE, EvalConfig, format_table, run_evaluation
 from ranking.sequential import SASRecConfig
 from ranking.train import TrainConfig
 
@@ -46,7 +48,7 @@ def test_every_model_with_titles(files, tmp_path):
     lines = []
     report = run_evaluation(seq, items, cfg, progress=lines.append)
     models = report["models"]
-    assert list(models) == ["pop", "itemknn", "als", "content", "sasrec", "fusion"]
+    assert list(models) == ["pop", "itemknn", "als", "content", "sasrec", "sasrec_ids", "fusion"]
     for name, m in models.items():
         t = m["test"]
         assert 0.0 <= t["NDCG@1"] <= t["NDCG@10"] <= t["HR@10"] <= 1.0, name
@@ -54,11 +56,20 @@ def test_every_model_with_titles(files, tmp_path):
     assert models["itemknn"]["test"]["HR@10"] == 1.0  # 10 unseen items left in the right group, all found
     assert models["sasrec"]["text_features"] is True and models["sasrec"]["epochs"] >= 1
     assert models["fusion"]["weights"] and any(line.startswith("fusion:") for line in lines)
+    # the ids-only SASRec-CE baseline: same model without titles, an anchor and never a fusion component
+    assert models["sasrec_ids"]["text_features"] is False and models["sasrec_ids"]["epochs"] >= 1
+    assert "sasrec_ids" not in models["fusion"]["weights"]
+    ratio = report["vs_baseline"]["sasrec"]["NDCG@10"]
+    assert ratio == round(models["sasrec"]["test"]["NDCG@10"] / models["sasrec_ids"]["test"]["NDCG@10"], 4)
+    assert report["vs_baseline"]["sasrec_ids"] == {"HR@10": 1.0, "NDCG@10": 1.0}
     assert report["dataset"]["eval_users"] == 60 and report["dataset"]["items_n"] == N_ITEMS
     table = format_table(report)
     assert "sasrec" in table and "published" not in table  # Beauty anchors only next to Beauty
     report["dataset"].update(users=22_363, items_n=12_101)
-    assert "SASRec (CE loss), published" in format_table(report)
+    table = format_table(report)
+    assert "BSARec (AAAI 2024), same 5-core build" in table and "0.0611" in table
+    assert "SASRec full CE (Xu et al. 2024), same build" in table and "0.0591" in table
+    assert "ids-only SASRec-CE baseline" in table
 
 
 def test_without_titles_content_is_skipped_with_a_note(files):
@@ -88,3 +99,33 @@ def test_bad_inputs_are_explained(tmp_path):
         EvalConfig(models=("pop", "magic"))
     with pytest.raises(FileNotFoundError):
         read_sequences(tmp_path / "missing.txt")
+
+
+def test_seeds_give_mean_std_and_per_seed_rows(files):
+    seq, _ = files
+    models = ("pop", "itemknn", "als", "fusion")
+    report = run_evaluation(seq, None, EvalConfig(models=models, seeds=3, seed=7), progress=None)
+    assert report["seeds"] == [7, 8, 9] and len(report["seconds_per_seed"]) == 3
+    for name, m in report["models"].items():
+        rows = m["per_seed"]
+        assert [r["seed"] for r in rows] == [7, 8, 9]
+        for metric in ("HR@10", "NDCG@10", "coverage@10"):
+            vals = [r["test"][metric] for r in rows]
+            assert m["test"][metric] == round(statistics.fmean(vals), 5), (name, metric)
+            assert m["test_std"][metric] == round(statistics.stdev(vals), 5), (name, metric)
+    assert report["models"]["itemknn"]["test_std"]["NDCG@10"] == 0.0  # deterministic model
+    # each seed's row is that seed's own run: the third row equals a one-seed run with seed 9
+    alone = run_evaluation(seq, None, EvalConfig(models=models, seed=9), progress=None)
+    assert alone["seeds"] == [9] and "test_std" not in alone["models"]["als"]
+    for name in ("als", "fusion"):
+        assert report["models"][name]["per_seed"][2]["test"] == alone["models"][name]["test"]
+    table = format_table(report)
+    assert "mean of 3 seeds (7, 8, 9)" in table and "mean +- std" in table
+    als = report["models"]["als"]
+    assert f"{als['test']['NDCG@10']:.4f} +- {als['test_std']['NDCG@10']:.4f}" in table
+    assert "seed 9" in table and "seed 9" not in format_table(alone)
+
+
+def test_seeds_must_be_positive():
+    with pytest.raises(ValueError, match="Expected seeds >= 1"):
+        EvalConfig(seeds=0)

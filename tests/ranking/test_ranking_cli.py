@@ -92,3 +92,16 @@ def test_eval_command_writes_json(home, tmp_path, capsys):
     assert report["models"]["fusion"]["weights"]
     code, _, err = run(capsys, "eval", "--sequences", str(seq), "--models", "pop,magic")
     assert code == 2 and "magic" in err
+
+
+def test_eval_command_seeds(home, tmp_path, capsys):
+    _home, seq = home
+    out_json = tmp_path / "report.json"
+    code, out, _ = run(capsys, "eval", "--sequences", str(seq), "--models", "pop,als,fusion", "--seeds", "2",
+                       "--seed", "3", "--json", str(out_json))
+    assert code == 0 and "mean of 2 seeds (3, 4)" in out and "seed 4" in out
+    report = json.loads(out_json.read_text())
+    assert report["seeds"] == [3, 4] and [r["seed"] for r in report["models"]["als"]["per_seed"]] == [3, 4]
+    assert "NDCG@10" in report["models"]["als"]["test_std"]
+    code, _, err = run(capsys, "eval", "--sequences", str(seq), "--models", "pop", "--seeds", "0")
+    assert code != 0 and "--seeds" in err
