@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import statistics
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -39,6 +40,8 @@ from ranking.service import RecommendationService
 from ranking.train import TrainConfig, train_all
 from retrieval.catalog import CatalogImportError, ColumnMapping, format_price
 from retrieval.embedder import make_embedder, make_multilingual
+from retrieval.facets import COLOURS, fold, resolve_type
+from retrieval.filters import filter_index
 from retrieval.registry import DEMO_NAME, CatalogNotFound, CatalogRegistry, ensure_demo_catalog
 from retrieval.search import HybridSearcher, SearchFilters
 from retrieval.store import make_chroma_client
@@ -530,17 +533,18 @@ class Engine:
         parse runs in a thread so that the rules' reading can be answered while it works."""
 
         brands = self._brands(cat)
+        facets = _facet_lists(cat)
         budget = self.settings.llm_budget_ms
         t = time.perf_counter()
         llm = self.llm
         if llm is None:
-            intent = resolve(message, session, make_parser(None, budget, brands=brands, rules=rules))
+            intent = resolve(message, session, make_parser(None, budget, brands=brands, rules=rules, facets=facets))
             timings["parse"] = _ms(t)
             yield "final", intent
             return
         signal: queue.Queue = queue.Queue()
         box: dict = {}
-        parser = make_parser(_AnnouncingLLM(llm, lambda: signal.put("llm")), budget, brands=brands, rules=rules)
+        parser = make_parser(_AnnouncingLLM(llm, lambda: signal.put("llm")), budget, brands=brands, rules=rules, facets=facets)
         history = session.history()
 
         def run() -> None:
@@ -555,7 +559,7 @@ class Engine:
         first = signal.get(timeout=wait_s)
         fast = None
         if first == "llm":
-            fast = resolve(message, session, make_parser(None, budget, brands=brands, rules=rules))
+            fast = resolve(message, session, make_parser(None, budget, brands=brands, rules=rules, facets=facets))
             timings["parse_fast"] = _ms(t)
             yield "fast", fast
             try:
@@ -598,6 +602,7 @@ class Engine:
             if NOTE_NO_PRICES not in session.notes:   # said once per conversation, briefly
                 note = NO_PRICE_NOTE["zh" if intent.language == "zh" else "en"]
         timings.update(stage)
+        note += _closest_note(products, intent.language)
         t = time.perf_counter()
         line = note + summarize(intent, products)
         timings["compose"] = _ms(t)
@@ -615,33 +620,57 @@ class Engine:
     def _brands(self, cat) -> list[str]:
         brands = self._brand_cache.get(cat.name)
         if brands is None:
-            brands = sorted({p.brand for p in cat.products if p.brand})
+            brands = sorted(cat.facets.brands)
             self._brand_cache[cat.name] = brands
         return brands
 
     def _find(self, cat, intent, user_id, session, catalog, k: int = CHAT_K) -> tuple[list[dict], dict]:
-        """Search (when the intent has words) + personal ranking + filters + sort."""
-        timings = {}
+        """Search (when the intent has words) + personal ranking + the hard filters (retrieval.filters,
+        grounded in the catalog's facets) + soft preferences + sort. When fewer than k products
+        satisfy every hard constraint, the rest of the list is the closest products (a constraint
+        relaxed, never an exclusion), each marked `closest` with the constraint it misses."""
+        timings: dict[str, float] = {}
+        intent = _priced_like(intent, cat)
         query = _query_text(intent)
-        filters = _intent_filters(intent)
+        filters = _intent_filters(intent, cat)
+        exclude = session.shown_ids if session.last_intent is not None and _same_search(session.last_intent, intent) else ()
+        exclude = set(exclude)
+        items, candidates, variants, stage = self._ranked(cat, catalog, query, filters, intent, user_id, exclude, k)
+        timings.update(stage)
+        shown = self._explained(cat, items, candidates, intent, intent.price_max, variants)
+        if len(items) < k and filters is not None:
+            t = time.perf_counter()
+            have = {it.item_id for it in items} | exclude | {v for vs in variants.values() for v in vs}
+            for missing, relaxed in _relaxations(filters):
+                more, more_candidates, more_variants, _ = self._ranked(cat, catalog, query, relaxed, intent, user_id,
+                                                                       have, k - len(items))
+                if more:
+                    for p in self._explained(cat, more, more_candidates, intent, intent.price_max, more_variants):
+                        p["closest"] = missing
+                        shown.append(p)
+                    break
+            timings["closest"] = _ms(t)
+        return shown, timings
+
+    def _ranked(self, cat, catalog, query, filters, intent, user_id, exclude, k):
+        timings = {}
         t = time.perf_counter()
         candidates = self.searcher(catalog).candidate_pool(query, POOL, filters) if query else None
         timings["retrieval"] = _ms(t)
         t = time.perf_counter()
-        again = session.last_intent is not None and _same_search(session.last_intent, intent)
-        exclude = set(session.shown_ids) if again else set()   # "more": what was shown is not repeated
         owned = self._owned(user_id)     # in the cart or bought: not offered again as a find
         wanted = k * self.lists.pool_per_card + len(exclude) + len(owned)
-        n = wanted if intent.sort == "relevance" else max(POOL // 2, wanted)
+        n = wanted if intent.sort == "relevance" and not intent.avoid else max(POOL // 2, wanted)
         items = []
         if candidates is None or candidates:
             items = self.service(catalog).recommend(user_id, k=min(n, MAX_K * 2), candidates=candidates,
                                                     filters=filters)
         items = self._not_owned(cat, [it for it in items if it.item_id not in exclude], owned)
+        items = _soft_rerank(items, intent.avoid, cat)
         items = _sort_items(items, intent.sort, cat)
         cards, variants = self._cards(cat, items, k, varied=_wants_variety(intent))
         timings["ranking"] = _ms(t)
-        return self._explained(cat, cards, candidates, intent, intent.price_max, variants), timings
+        return cards, candidates, variants, timings
 
     def _about_products(self, intent, session, message) -> tuple[str, list[dict]]:
         """"Tell me more about the second one", "is it waterproof?", "compare the first two":
@@ -672,15 +701,16 @@ class Engine:
         user_id = _check_user(user_id)
         cat = self.catalog(catalog)
         t = time.perf_counter()
-        parse = parse_intent(query, self.llm, self.settings.llm_budget_ms, brands=self._brands(cat))
+        parse = parse_intent(query, self.llm, self.settings.llm_budget_ms, brands=self._brands(cat),
+                             facets=_facet_lists(cat))
         timings = {"parse": _ms(t)}
-        intent = parse.intent
+        intent = _priced_like(parse.intent, cat)
         q = _query_text(intent) or query
-        filters = _intent_filters(intent)
+        filters = _intent_filters(intent, cat)
         note = None
         if filters is not None and (filters.min_price is not None or filters.max_price is not None) \
                 and self._priced_share(cat) < 0.5:
-            filters = _intent_filters(intent.model_copy(update={"price_min": None, "price_max": None}))
+            filters = _intent_filters(intent.model_copy(update={"price_min": None, "price_max": None}), cat)
             note = "most products of this catalog have no price: the price limit was not applied"
         t = time.perf_counter()
         candidates = self.searcher(catalog).candidate_pool(q, POOL, filters)
@@ -810,7 +840,8 @@ def _check_user(user_id, required: bool = False):
     return user_id.strip()
 
 
-FILTER_KEYS = ("min_price", "max_price", "category", "brand", "must_have", "exclude", "attributes")
+FILTER_KEYS = ("min_price", "max_price", "category", "brand", "must_have", "exclude", "attributes",
+               "exclude_brand", "product_type", "color", "audience", "in_stock", "on_sale")
 
 
 def _check_filters(filters):
@@ -847,11 +878,46 @@ def _query_text(intent) -> str:
     return " ".join(p for p in parts if p).strip()
 
 
-def _intent_filters(intent):
-    """Hard filters from the intent: price range and excluded terms. Brand and must-have words
-    are soft (they go into the query text): a demo catalog without brand fields must still answer."""
+# Who a recipient is, in a catalog's audience facet (retrieval.facets.AUDIENCES values).
+_AUDIENCE_OF = {
+    "wife": "women", "mother": "women", "girlfriend": "women", "sister": "women", "grandmother": "women",
+    "aunt": "women", "her": "women", "women": "women", "mother-in-law": "women", "sister-in-law": "women",
+    "niece": "girls", "daughter": "girls", "girls": "girls",
+    "husband": "men", "father": "men", "boyfriend": "men", "brother": "men", "grandfather": "men",
+    "uncle": "men", "him": "men", "men": "men", "father-in-law": "men",
+    "nephew": "boys", "son": "boys", "boys": "boys", "kids": "kids", "baby": "kids", "unisex": "unisex",
+}
 
-    f = SearchFilters(min_price=intent.price_min, max_price=intent.price_max, exclude=list(intent.exclude))
+def _intent_filters(intent, cat=None):
+    """The hard filters of an intent, grounded in the catalog's facets (retrieval.facets):
+    price range, excluded terms and brands, and, where the catalog has the facet, the brand named,
+    the product type, colours, the recipient's audience, "on sale", and in stock. Vague qualities
+    (must_have words such as "gentle", "long-lasting") stay soft: they go into the query text."""
+
+    values: dict = {"min_price": intent.price_min, "max_price": intent.price_max, "exclude": list(intent.exclude),
+                    "exclude_brand": list(intent.exclude_brand)}
+    facets = getattr(cat, "facets", None)
+    if facets is not None:
+        if intent.brand and facets.brand(intent.brand):
+            values["brand"] = [facets.brand(intent.brand)]
+        if intent.category and resolve_type(intent.category, facets):
+            values["product_type"] = [intent.category]
+        colours = [t for t in intent.must_have if fold(t) in COLOURS and COLOURS[fold(t)] in facets.colours]
+        if colours:   # the colour column, or colour words in titles where the catalog has no column
+            values["color"] = colours
+        audience = _AUDIENCE_OF.get(intent.recipient or "")
+        if audience and facets.audiences:
+            also = {"women": {"unisex"}, "men": {"unisex"}, "girls": {"kids"}, "boys": {"kids"}}.get(audience, set())
+            present = [a for a in [audience, *sorted(also)] if a in facets.audiences]
+            if audience in ("girls", "boys") and not present and "kids" in facets.audiences:
+                present = ["kids"]
+            if present:
+                values["audience"] = [audience] if audience in facets.audiences else present
+        if intent.on_sale and facets.n_discounted:
+            values["on_sale"] = True
+        if facets.availability.get("out_of_stock"):
+            values["in_stock"] = True
+    f = SearchFilters(**values)
     return None if f.is_empty() else f
 
 
@@ -871,8 +937,91 @@ def _distinct_words() -> frozenset[str]:
 _DISTINCT_WORDS = _distinct_words()   # colour words keep two otherwise equal titles apart
 
 
+def _facet_lists(cat, n: int = 25) -> dict:
+    """The catalog's most common facet values, for the LLM prompt (assistant.intent)."""
+    facets = cat.facets
+    return {"brands": facets.top("brands", n), "types": facets.top("types", n),
+            "colours": facets.top("colours", n), "audiences": facets.top("audiences", n)}
+
+
+def _priced_like(intent, cat):
+    """"like X": other brands than X; "... but cheaper": below the median price of X's products (of the
+    same type when it has them)."""
+    if not intent.similar_to:
+        return intent
+    facets = getattr(cat, "facets", None)
+    brand = facets.brand(intent.similar_to) if facets is not None else None
+    if not brand:
+        return intent
+    exclude = list(intent.exclude_brand) + ([brand] if fold(brand) not in map(fold, intent.exclude_brand) else [])
+    intent = intent.model_copy(update={"exclude_brand": exclude})   # alternatives to X: other brands
+    index = filter_index(cat)
+    mask = index.brand_mask([brand])
+    if intent.category and index.type_mask([intent.category])[mask].any():
+        mask &= index.type_mask([intent.category])
+    prices = [p for p in index.price[mask] if p == p]
+    if not prices or intent.price_max is not None or intent.sort != "price_asc":
+        return intent
+    return intent.model_copy(update={"price_max": round(statistics.median(prices) * 0.999, 2)})
+
+
+def _closest_note(products: list[dict], language: str = "en") -> str:
+    """Says so when fewer than the products shown satisfy every hard constraint."""
+    closest = [p for p in products if p.get("closest")]
+    if not closest:
+        return ""
+    n = len(products) - len(closest)
+    missed = closest[0]["closest"]
+    if language == "zh":
+        return f"只有 {n} 件商品完全符合要求；其余是最接近的（不符合：{missed}）。"
+    return (f"Only {n} product{'s' if n != 1 else ''} match{'es' if n == 1 else ''} everything you asked for; "
+            f"the rest {'is' if len(closest) == 1 else 'are'} the closest (not matching: {missed}). ")
+
+
+def _relaxations(filters):
+    """(what is missed, filters without it) in the order the closest products give it up: the type's
+    head noun for a compound type ("running shoes" -> "shoes"), then colour, audience, type, brand,
+    on sale, price; exclusions and stock are never relaxed."""
+    head = (filters.product_type or [""])[0].split()[-1:] if filters.product_type else []
+    if head and head[0] != filters.product_type[0]:   # "running shoes" -> any "shoes" first
+        yield "type", filters.model_copy(update={"product_type": head})
+    for fields, label in ((("color",), "colour"), (("audience",), "audience"), (("product_type",), "type"),
+                          (("brand",), "brand"), (("on_sale",), "on sale"), (("min_price", "max_price"), "price")):
+        if any(getattr(filters, f) not in (None, [], False) for f in fields):
+            relaxed = filters.model_copy(update={f: (None if f in ("min_price", "max_price", "on_sale") else [])
+                                                 for f in fields})
+            yield label, (None if relaxed.is_empty() else relaxed)
+            filters = relaxed
+
+
+# Vague qualities a shopper avoids -> words in product text that signal them (soft: re-rank only).
+AVOID_SIGNALS = {
+    "sweet": ("sweet", "sugar", "candy", "vanilla", "caramel", "cupcake", "gourmand", "honey", "chocolate",
+              "cotton candy", "dessert"),
+    "strong": ("intense", "strong", "extreme", "oud"),
+    "greasy": ("oil", "greasy", "butter", "balm"),
+    "heavy": ("heavy", "thick", "rich", "butter"),
+    "drying": ("matte", "alcohol", "clay"),
+    "bright": ("neon", "bright", "glitter"),
+    "harsh": ("peel", "acid", "scrub"),
+}
+
+
+def _soft_rerank(items, avoid, cat):
+    """Stable: items whose text signals an avoided quality go after the others (never dropped)."""
+    if not avoid or not items:
+        return items
+    index = filter_index(cat)
+    terms = [t for a in avoid for t in AVOID_SIGNALS.get(a, (a,))]
+    bad = np.zeros(index.n, dtype=bool)
+    for term in terms:
+        bad |= index.contains(term)
+    return [it for it in items if not bad[cat.index[it.item_id]]] + [it for it in items if bad[cat.index[it.item_id]]]
+
+
 def _same_search(a, b) -> bool:
-    keys = ("search_text", "category", "brand", "price_min", "price_max", "must_have", "exclude", "recipient")
+    keys = ("search_text", "category", "brand", "price_min", "price_max", "must_have", "exclude", "recipient",
+            "exclude_brand", "similar_to", "on_sale")
     return all(getattr(a, k) == getattr(b, k) for k in keys)
 
 
@@ -925,5 +1074,6 @@ def _reply_text(line: str, products: list[dict]) -> str:
     for i, p in enumerate(products, 1):
         price = f" — {format_price(p['price'], p['currency'])}" if p.get("price") is not None else ""
         why = f" ({p['why']})" if p.get("why") else ""
-        rows.append(f"{i}. {p['title']}{price}{why}")
+        closest = f" [closest match, not {p['closest']}]" if p.get("closest") else ""
+        rows.append(f"{i}. {p['title']}{price}{why}{closest}")
     return "\n".join(rows)

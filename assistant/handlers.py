@@ -215,6 +215,8 @@ def _card(p: dict, *, buttons: bool) -> str:
         meta.append(f'<span class="sa-brand">{brand}</span>')
     if category:
         meta.append(f'<span class="sa-category" title="{esc(p.get("category"))}">{category}</span>')
+    if p.get("closest"):
+        meta.append(f'<span class="sa-closest">closest match (not {esc(p["closest"])})</span>')
     parts = [f'<div class="sa-card" data-item="{item_id}">',
              f'<div class="sa-title" title="{title}">{title}</div>']
     if meta:

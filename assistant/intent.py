@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 
 DEFAULT_MIN_CONFIDENCE = 0.85   # the rules alone answer when at least this confident
+FACET_PROMPT_VALUES = 25        # values per facet shown to the LLM
 INTENT_MAX_TOKENS = 200
 
 
@@ -93,23 +94,40 @@ def _history_text(history: Sequence | None, limit: int = 4) -> str:
     return "Earlier in this conversation:\n" + "\n".join(lines) + "\n\n"
 
 
-def build_messages(message: str, history: Sequence | None = None) -> list[dict]:
+def _grounding_text(facets: dict | None, rules=None) -> str:
+    """Short lists of what this catalog has (brands, product types, colours, audiences) and the
+    quick parser's reading, so the LLM maps the message onto the catalog's own values."""
+    lines = []
+    for key, label in (("brands", "Brands in this shop"), ("types", "Product types in this shop"),
+                       ("colours", "Colours"), ("audiences", "Audiences")):
+        values = list((facets or {}).get(key) or [])[:FACET_PROMPT_VALUES]
+        if values:
+            lines.append(f"{label}: {', '.join(values)}")
+    if rules is not None:
+        reading = {k: v for k, v in rules.intent.model_dump().items() if v not in (None, [], "", False, "relevance", "en")}
+        lines.append(f"The quick parser read: {json.dumps(reading, ensure_ascii=False)}"
+                     + (f"; it could not place: {', '.join(rules.unknown)}" if rules.unknown else ""))
+    return ("\n".join(lines) + "\n\n") if lines else ""
+
+
+def build_messages(message: str, history: Sequence | None = None, facets: dict | None = None,
+                   rules=None) -> list[dict]:
     return [
         {"role": "system", "content": load_prompt("intent_system").render()},
         {"role": "user", "content": load_prompt("intent_user").render(
-            context=_history_text(history), message=message)},
+            context=_history_text(history), grounding=_grounding_text(facets, rules), message=message)},
     ]
 
 
 def llm_intent(message: str, llm, *, history: Sequence | None = None, timeout_s: float = 20.0,
-               language: str = "en") -> Intent:
+               language: str = "en", facets: dict | None = None, rules=None) -> Intent:
     """Ask the LLM for an Intent: schema-constrained JSON, validated, one repair attempt.
 
     Raises (LLMTimeout, ValueError, ValidationError, or the backend's error) when it fails.
     """
     deadline = time.monotonic() + timeout_s
     schema = intent_json_schema()
-    messages = build_messages(message, history)
+    messages = build_messages(message, history, facets, rules)
     text = _call_with_budget(
         lambda: llm.complete(messages, json_schema=schema, max_tokens=INTENT_MAX_TOKENS), timeout_s)
     try:
@@ -138,13 +156,16 @@ def _short_error(exc: Exception) -> str:
 
 def parse_intent(message: str, llm=None, budget_ms: float = 20000, history: Sequence | None = None, *,
                  min_confidence: float = DEFAULT_MIN_CONFIDENCE, force_llm: bool = False,
-                 brands: Sequence[str] | None = None, rules: RuleParse | None = None) -> ParseResult:
+                 brands: Sequence[str] | None = None, rules: RuleParse | None = None,
+                 facets: dict | None = None) -> ParseResult:
     """Rules first; the LLM only when the rules are not confident (or force_llm). Never raises.
 
     `llm` is any object with `complete(messages, *, json_schema=None, max_tokens=...)`, or None.
     `budget_ms` bounds the LLM (including the repair attempt); past it the rules' parse is used.
     `rules`: the rules' parse of this same message when the caller has it (safety.check made it),
     so the turn is parsed once; else the rules parse it here (with `brands`).
+    `facets`: short lists of the catalog's values ({"brands": [...], "types": [...], "colours": [...],
+    "audiences": [...]}) shown to the LLM with the rules' reading.
     """
     started = time.perf_counter()
     if rules is None:
@@ -158,7 +179,7 @@ def parse_intent(message: str, llm=None, budget_ms: float = 20000, history: Sequ
         return done(rules.intent, "rules")
     try:
         raw = llm_intent(message, llm, history=history, timeout_s=budget_ms / 1000.0,
-                         language=rules.intent.language)
+                         language=rules.intent.language, facets=facets, rules=rules)
         return done(merge(rules, raw, message), "llm", raw=raw)
     except Exception as exc:  # noqa: BLE001 - the shopper never sees an exception from parsing
         log.warning("LLM intent parse failed, using the rules: %s", _short_error(exc))
@@ -263,6 +284,18 @@ def merge(rules: RuleParse, raw: Intent, message: str) -> Intent:
         if named and not _after_negation(raw.brand, message):
             out["brand"] = raw.brand
 
+    def named(brand: str) -> bool:
+        low = message.lower()
+        aliases = [k for k, v in {**lexicon.BRANDS, **lexicon.BRANDS_ZH}.items() if v == brand] + [brand.lower()]
+        return any((a in low) if a.isascii() else (a in message) for a in aliases)
+
+    if "exclude_brand" not in found and raw.exclude_brand and searchy:
+        out["exclude_brand"] = [b for b in raw.exclude_brand if named(b) and _after_negation(b, message)]
+    if "similar_to" not in found and raw.similar_to and searchy and named(raw.similar_to) \
+            and re.search(r"\blike\b|similar|alternative|dupe|instead of|cheaper than|类似|像", message, re.I):
+        out["similar_to"] = raw.similar_to
+    if out.get("brand") and out["brand"] in out.get("exclude_brand", []) + [out.get("similar_to")]:
+        out["brand"] = None
     if "exclude" not in found and raw.exclude and searchy:
         out["exclude"] = [t for t in raw.exclude if
                           (zh and t in _KNOWN_ATTRIBUTES | set(lexicon.INGREDIENTS_ZH.values()) and _NEG_CUE.search(message))

@@ -20,7 +20,7 @@ from assistant.schema import Intent
 from retrieval.lexical import stem_set
 
 FIELDS = ("action", "search_text", "category", "brand", "price_min", "price_max", "currency", "must_have",
-          "exclude", "recipient", "occasion", "sort", "refers_to", "language")
+          "exclude", "exclude_brand", "recipient", "occasion", "sort", "refers_to", "language")
 _DEFAULTS = Intent().model_dump()
 
 

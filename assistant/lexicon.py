@@ -252,7 +252,8 @@ RECIPIENTS_EN: dict[str, str] = {
     "teenage boy": "teen", "him": "him", "her": "her", "men": "men", "man": "men", "guys": "men",
     "guy": "men", "women": "women", "woman": "women", "ladies": "women", "lady": "women",
     "partner": "partner", "fiance": "partner", "fiancee": "partner", "fiancé": "partner",
-    "fiancée": "partner", "mother-in-law": "mother-in-law", "mom-in-law": "mother-in-law",
+    "fiancée": "partner", "boys": "boys", "boy": "boys", "girls": "girls", "girl": "girls",
+    "mens": "men", "womens": "women", "unisex": "unisex", "mother-in-law": "mother-in-law", "mom-in-law": "mother-in-law",
     "father-in-law": "father-in-law", "in-laws": "in-laws", "sister-in-law": "sister-in-law",
 }
 
@@ -267,7 +268,7 @@ RECIPIENTS_ZH: dict[str, str] = {
     "外婆": "grandmother", "姥姥": "grandmother", "爷爷": "grandfather", "外公": "grandfather",
     "姥爷": "grandfather", "婆婆": "mother-in-law", "岳母": "mother-in-law", "丈母娘": "mother-in-law",
     "男士": "men", "男生": "men", "男人": "men", "女士": "women", "女生": "women", "女人": "women",
-    "青少年": "teen",
+    "青少年": "teen", "儿童": "kids", "男孩": "boys", "女孩": "girls", "男童": "boys", "女童": "girls",
 }
 
 OCCASIONS_EN: dict[str, str] = {
@@ -341,5 +342,6 @@ CURRENCIES: dict[str, str] = {
     "pound": "GBP", "pounds": "GBP", "quid": "GBP", "¥": "CNY", "￥": "CNY", "yuan": "CNY",
     "rmb": "CNY", "cny": "CNY", "元": "CNY", "块": "CNY", "块钱": "CNY", "人民币": "CNY",
     "₹": "INR", "inr": "INR", "rs": "INR", "rs.": "INR", "rupee": "INR", "rupees": "INR",
-    "yen": "JPY", "jpy": "JPY", "円": "JPY",
+    "yen": "JPY", "jpy": "JPY", "円": "JPY", "美元": "USD", "美金": "USD", "欧元": "EUR", "英镑": "GBP",
+    "卢比": "INR",
 }

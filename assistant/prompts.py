@@ -1,6 +1,6 @@
 """Prompt templates as files in `prompts/`, with named `$variables`, loaded and checked.
 
-    >>> load_prompt("intent_user").render(message="red lipstick", context="")
+    >>> load_prompt("intent_user").render(message="red lipstick", context="", grounding="")
 
 A template names its variables with `$name` or `${name}` (`$$` is a literal dollar sign, so JSON
 braces need no escaping). Rendering with a variable missing raises PromptError

@@ -84,7 +84,7 @@ def normalise_numbers(text: str) -> str:
 _NUM = re.compile(r"(?<![a-z0-9.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(k\b)?", re.I)
 _CUR_PRE = re.compile(r"(?:([$€£¥￥₹])|\b(usd|eur|gbp|rmb|cny|inr|rs\.?|jpy))\s*$", re.I)
 _CUR_POST = re.compile(r"^\s*(dollars?|bucks?|usd|euros?|eur|pounds?|gbp|quid|yuan|rmb|cny|inr|rupees?|rs\b|"
-                       r"yen|jpy|块钱|元|块|人民币|円|€|\$)", re.I)
+                       r"yen|jpy|美元|美金|欧元|英镑|卢比|块钱|元|块|人民币|円|€|\$)", re.I)
 _UNIT_AFTER = re.compile(r"^\s*(?:ml|l\b|oz|fl|g\b|gram|kg|lb|mg|%|pack|pk|pcs|pieces?|count|ct\b|x\b|inch|in\b|"
                          r"cm|mm|years?|yrs?|months?|days?|weeks?|hours?|hrs?|minutes?|mins?|shades?|colou?rs?|"
                          r"spf|st\b|nd\b|rd\b|th\b|毫升|克|岁|个月|天|小时|支|瓶|件|双|片|色)", re.I)
@@ -253,8 +253,9 @@ def _parse_negations_en(text: str, out: dict, found: set) -> str:
         text = _blank(text, m.start(), m.end())
     for m in list(_NEG_EN.finditer(text)):
         rest = text[m.end():]
-        too = re.match(r"(?:too|overly|very|that|so)\s+[a-z][a-z-]*", rest)
-        if too:   # "not too glossy": a preference, neither required nor excluded
+        too = re.match(r"(?:too|overly|very|that|so)\s+([a-z][a-z-]*)", rest)
+        if too:   # "not too sweet": a soft preference (re-ranks), neither required nor excluded
+            out.setdefault("_avoid", []).append(too.group(1))
             text = _blank(text, m.start(), m.end() + too.end())
             continue
         if _NEG_SKIP.match(rest) or not re.match(r"[a-z]", rest):
@@ -264,17 +265,20 @@ def _parse_negations_en(text: str, out: dict, found: set) -> str:
             continue
         tokens = words.group().split()
         items: list[list[str]] = [[]]
+        ends: list[int] = [0]      # characters consumed up to the end of each item
         consumed = 0
         for tok in tokens:
             if tok in ("or", "nor") or (tok == "and" and items[-1]):
                 items.append([])
+                ends.append(consumed)
                 consumed += len(tok) + 1
                 continue
             if tok in _NEG_BOUNDARY or len(items[-1]) >= 2:
                 break
             items[-1].append(tok)
             consumed += len(tok) + 1
-        items = [it for it in items if it]
+            ends[-1] = consumed
+        items, ends = [it for it in items if it], [e for it, e in zip(items, ends) if it]
         # after "or"/"and" only accept terms that are clearly excludable (colours, ingredients)
         kept = []
         for n, it in enumerate(items):
@@ -283,17 +287,25 @@ def _parse_negations_en(text: str, out: dict, found: set) -> str:
                 break
             kept.append(term)
         for term in kept:
+            term = re.sub(r"^(?:from|by|made by|of)\s+", "", term)
             canon = lexicon.COLORS_EN.get(term) or _EN_INGREDIENTS.get(term) or \
-                lexicon.ATTRIBUTES_EN.get(term) or term
+                lexicon.ATTRIBUTES_EN.get(term) or lexicon.PRODUCTS_EN.get(term) or term
+            if canon == term and canon not in _KNOWN_EXCLUDABLE:
+                out.setdefault("_unplaced", []).append(term)   # excluded, but not understood
             if canon not in excludes:
                 excludes.append(canon)
-        span_end = m.end() + min(consumed, len(rest))
+        # words after a dropped "or ..." item stay in the text (unknown content, not silently lost)
+        span_end = m.end() + min(ends[len(kept) - 1] if kept else consumed, len(rest))
         text = _blank(text, m.start(), span_end)
     if excludes:
         out["exclude"] = excludes
         found.add("exclude")
     return text
 
+
+_KNOWN_EXCLUDABLE = (set(lexicon.COLORS_EN.values()) | set(_EN_INGREDIENTS.values())
+                     | set(lexicon.ATTRIBUTES_EN.values()) | set(lexicon.PRODUCTS_EN.values())
+                     | {"animal", "animals", "plastic", "leather", "wool", "kids", "men", "women", "synthetic"})
 
 _FREE_STOP = {"for", "a", "the", "is", "it's", "its", "totally", "completely", "100%", "and", "are", "be",
               "feel", "get", "comes", "come", "shipping", "of"}
@@ -339,6 +351,10 @@ _ZH_SHORT_COLOR_RE = re.compile(f"({_alternation(lexicon.COLORS_ZH_SHORT)})(?:�
 _ZH_FREE_RE = re.compile(f"(?:无|零|0)({_alternation(lexicon.INGREDIENTS_ZH)})(?:添加)?")
 
 
+_ZH_QUALITIES = {"甜": "sweet", "浓": "strong", "腻": "greasy", "油": "greasy", "重": "heavy", "艳": "bright",
+                 "刺激": "harsh", "干": "drying"}
+
+
 def _parse_negations_zh(text: str, out: dict, found: set, unknown: list) -> str:
     excludes: list[str] = []
     # 无X / 零X where X is an ingredient -> "x-free"
@@ -351,6 +367,12 @@ def _parse_negations_zh(text: str, out: dict, found: set, unknown: list) -> str:
         out.setdefault("_must", []).append("additive-free")
         text = _blank(text, m.start(), m.end())
     for m in list(_NEG_ZH.finditer(text)):
+        after = text[m.end():m.end() + 2]
+        quality = _ZH_QUALITIES.get(after[1:2] if after[:1] == "太" else (after[:1] if m.group().endswith("太") else ""))
+        if quality:   # 不要太甜: a soft preference
+            out.setdefault("_avoid", []).append(quality)
+            text = _blank(text, m.start(), m.end() + (2 if after[:1] == "太" else 1))
+            continue
         if m.group().endswith("太") or text[m.end():m.end() + 1] in ("太", "贵", "便", "超", "要"):
             continue  # 不要太贵: price sensitivity, not an exclusion
         pos = m.end()
@@ -508,7 +530,7 @@ shade shades tone tones color colors colour colours note notes after beginner be
 """.split())
 _GIFT_WORDS = {"gift", "gifts", "present", "presents"}
 STOPWORDS_EN = frozenset(_STOP_EN)
-_ZH_FUNCTION = set("我你他她它们的了吗呢吧啊呀哦嘛想要买给帮找有没什么请问能可以是在和或还也就都很比较最这那个款支瓶件些点儿"
+_ZH_FUNCTION = set("我你他她它们的了吗呢吧啊呀哦嘛想要买给帮找有没什么请问能可以是在和或还也就都很比较最这那个款支瓶件些点儿双条套"
                    "一下用于适合看需求送礼物合适哪种推荐好用一能否到里要求款式类型东西产品商品来几选挑下把被让对于有些人"
                    "适用需会该得着过再又更太多少钱价格预算左右之间以内以下上元块用来平时比")
 
@@ -583,9 +605,66 @@ def _brand_matcher(brands: tuple) -> tuple[Mapping[str, str], re.Pattern]:
     return MappingProxyType(table), _table_pattern(tuple(table), False)
 
 
+# Brands in relation to a cue: "not from Maybelline" (excluded), "like OPI" (alternatives wanted)
+_BRAND_NEG_BEFORE = re.compile(
+    r"(?:\b(?:not|no|except|excluding|exclude|without|avoid|avoiding|anything but|but not|other than|rather than|"
+    r"nothing|never|hate|dislike|don't want|do not want|don't like|no more|skip|instead of)"
+    r"(?:\s+(?:any|anything|products?|stuff|brands?))?(?:\s+(?:from|by|made by|of))?(?:\s+the)?"
+    r"|不要|不想要|不买|别买|除了|别|不用|不喜欢|排除)\s*$", re.I)
+_BRAND_OR_BEFORE = re.compile(r"^\s*(?:,|or|nor|and|/|或|和|、)\s*$", re.I)
+_BRAND_LIKE_BEFORE = re.compile(
+    r"(?:\b(?:like|similar to|alternatives? (?:to|for)|dupes? (?:of|for)|same as|comparable to|cheaper than|"
+    r"just like|something like)(?:\s+the)?|类似|像|跟|和)\s*$", re.I)
+_BRAND_LIKE_AFTER_ZH = re.compile(r"^\s*(?:一样|差不多|类似|那样|那种)")
+_ON_SALE = re.compile(r"\b(?:on sale|for sale|on discount|discounted|on offer|sale items?|clearance|marked down|"
+                      r"reduced price|deals?)\b|打折|特价|促销|折扣|优惠", re.I)
+_AUDIENCE_EN = re.compile(r"\b(mens|womens|men|women|boys|girls|boy|girl|kids|ladies|unisex)\b(?!\s*(?:'s|’s))",
+                          re.I)
+
+
+def _parse_brand_relations(text: str, out: dict, found: set, table: Mapping[str, str],
+                           pattern: re.Pattern, zh: bool) -> str:
+    matches = _longest_matches(text, table, pattern=pattern)
+    if zh:
+        matches += [(m.start(), m.end(), lexicon.BRANDS_ZH[m.group()]) for m in _BRANDS_ZH_RE.finditer(text)]
+        matches.sort()
+    excluded: list[str] = []
+    last_excluded_end = -10
+    for start, end, canon in matches:
+        before = text[max(0, start - 40):start]
+        cue = None
+        neg = _BRAND_NEG_BEFORE.search(before)
+        if neg:
+            cue = ("exclude", start - (len(before) - neg.start()))
+        elif last_excluded_end >= 0 and _BRAND_OR_BEFORE.match(text[last_excluded_end:start]):
+            cue = ("exclude", last_excluded_end)
+        else:
+            like = _BRAND_LIKE_BEFORE.search(before)
+            if like and (not zh or like.group().strip() not in ("跟", "和") or _BRAND_LIKE_AFTER_ZH.match(text[end:])):
+                cue = ("like", start - (len(before) - like.start()))
+        if cue is None:
+            continue
+        kind, cue_start = cue
+        if kind == "exclude":
+            if canon not in excluded:
+                excluded.append(canon)
+            last_excluded_end = end
+        else:
+            out["similar_to"] = canon
+            found.add("similar_to")
+            after = _BRAND_LIKE_AFTER_ZH.match(text[end:]) if zh else None
+            end += after.end() if after else 0
+        text = _blank(text, cue_start, end)
+    if excluded:
+        out["exclude_brand"] = excluded
+        found.add("exclude_brand")
+    return text
+
+
 # ---------------------------------------------------------------------------------------------
-def parse_rules(message: str, brands: Iterable[str] | None = None) -> RuleParse:
-    """Parse one message deterministically. `brands`: extra brand names (e.g. the catalog's)."""
+def parse_rules(message: str, brands: Iterable[str] | None = None, _fix_typos: bool = True) -> RuleParse:
+    """Parse one message deterministically. `brands`: extra brand names (e.g. the catalog's).
+    Words nothing explained are retried once with typos corrected (`correct_typos`)."""
     raw = message or ""
     zh = bool(CJK.search(raw))
     text = normalise_numbers(raw).lower()
@@ -595,6 +674,8 @@ def parse_rules(message: str, brands: Iterable[str] | None = None) -> RuleParse:
     cues: set[str] = set()
     unknown: list[str] = []
 
+    # "for my 8 year old son": the age says who, it is no price and no search word
+    text = re.sub(r"\b\d{1,2}[- ]?(?:years?|yrs?|yo)(?:[- ]old)?\b\s*|\d{1,2}岁(?:的)?", "", text)
     if _GREETING.match(raw):
         intent = Intent(action="chitchat", language=out["language"])
         return RuleParse(intent, 1.0, {"action", "language"}, set(), [])
@@ -643,6 +724,13 @@ def parse_rules(message: str, brands: Iterable[str] | None = None) -> RuleParse:
     if "price_max" in found or "price_min" in found:
         cues.discard(CUE_CHEAPER)
         cues.discard(CUE_PRICIER)
+    brand_table, brand_pattern = _brand_matcher(tuple(brands or ()))
+    text = _parse_brand_relations(text, out, found, brand_table, brand_pattern, zh)
+    m = _ON_SALE.search(text)
+    if m:
+        out["on_sale"] = True
+        found.add("on_sale")
+        text = _blank(text, m.start(), m.end())
     text = _parse_free(text, out)
     text = _parse_spf_and_wont(text, out)
     if zh:
@@ -696,8 +784,15 @@ def parse_rules(message: str, brands: Iterable[str] | None = None) -> RuleParse:
         cues.add(CUE_GIFT)
         text = _GIFT.sub(lambda m: HOLE * len(m.group()), text)
 
+    if recipient is None:   # audience words: "mens wallet", "boys t-shirt", "women kurta"
+        m = _AUDIENCE_EN.search(text)
+        if m:
+            recipient = lexicon.RECIPIENTS_EN.get(m.group(1).lower())
+            out["recipient"] = recipient
+            found.add("recipient")
+            text = _blank(text, m.start(), m.end())
+
     # brands
-    brand_table, brand_pattern = _brand_matcher(tuple(brands or ()))
     for start, end, canon in _longest_matches(text, brand_table, pattern=brand_pattern)[:1]:
         out["brand"] = canon
         found.add("brand")
@@ -768,6 +863,11 @@ def parse_rules(message: str, brands: Iterable[str] | None = None) -> RuleParse:
         leftover = "".join(ch for ch in text if CJK.match(ch) and ch not in _ZH_FUNCTION)
         if leftover:
             unknown.append(leftover)
+    leftover = list(unknown)          # words nothing consumed (typo candidates)
+    unknown += [u for u in out.pop("_unplaced", []) if u not in unknown]
+    if out.get("_avoid"):
+        out["avoid"] = list(dict.fromkeys(out.pop("_avoid")))
+        found.add("avoid")
     must = [t for t in must if t not in out.get("exclude", [])]
     if must:
         out["must_have"] = must
@@ -791,7 +891,8 @@ def parse_rules(message: str, brands: Iterable[str] | None = None) -> RuleParse:
     out["search_text"] = " ".join(words)
 
     # action
-    has_constraint = bool(found & {"price_min", "price_max", "exclude", "sort", "brand", "recipient", "occasion"}) \
+    has_constraint = bool(found & {"price_min", "price_max", "exclude", "sort", "brand", "recipient", "occasion",
+                                   "exclude_brand", "similar_to", "on_sale"}) \
         or bool(must)
     action = "search"
     action_certain = False
@@ -833,5 +934,69 @@ def parse_rules(message: str, brands: Iterable[str] | None = None) -> RuleParse:
     if action == "chitchat" and not _GREETING.match(raw):
         confidence = min(confidence, 0.5)
 
+    if "similar_to" in found and CUE_CHEAPER in cues:
+        # "like OPI but cheaper": a search for alternatives, cheapest first (the Engine caps the
+        # price below the named brand's own prices)
+        out["sort"] = "price_asc"
+        found.add("sort")
+        if out["action"] == "refine" and not refers:
+            out["action"] = "search"
     intent = Intent.model_validate({k: v for k, v in out.items() if not k.startswith("_")})
-    return RuleParse(intent=intent, confidence=round(confidence, 3), found=found, cues=cues, unknown=unknown)
+    result = RuleParse(intent=intent, confidence=round(confidence, 3), found=found, cues=cues, unknown=unknown)
+    if leftover and _fix_typos:
+        fixed = correct_typos(raw, brand_table, only={w for u in leftover for w in u.split()})
+        if fixed != raw:   # "red lipstik" -> "red lipstick": parse the corrected message instead
+            again = parse_rules(fixed, brands, _fix_typos=False)
+            if len(again.unknown) < len(unknown) and again.intent.action == intent.action:
+                again.confidence = round(min(again.confidence, 0.9), 3)
+                return again
+    return result
+
+
+def _typo_vocabulary(brand_table: Mapping[str, str]) -> tuple[str, ...]:
+    words: set[str] = set()
+    # product words, colours and brands only: common words ("weather") sit one edit from attributes ("leather")
+    for table in (lexicon.PRODUCTS_EN, lexicon.COLORS_EN, brand_table):
+        for key in table:
+            words.update(w for w in key.split() if len(w) >= 4 and w.isalpha())
+    return tuple(sorted(words))
+
+
+@functools.lru_cache(maxsize=16)
+def _typo_vocab_cached(brand_keys: tuple) -> tuple[frozenset, tuple[str, ...]]:
+    vocab = _typo_vocabulary(dict.fromkeys(brand_keys, ""))
+    known = {w for table in (lexicon.ATTRIBUTES_EN, lexicon.RECIPIENTS_EN, lexicon.OCCASIONS_EN, _EN_INGREDIENTS)
+             for k in table for w in k.split()}
+    return frozenset(vocab) | _STOP_EN | known, vocab
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """At most one insertion, deletion, substitution or swap of neighbours between a and b."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return a == b
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    if len(a) == len(b):
+        return a[i + 1:] == b[i + 1:] or (a[i:i + 2] == b[i:i + 2][::-1] and a[i + 2:] == b[i + 2:])
+    return a[i:] == b[i + 1:] if len(a) < len(b) else a[i + 1:] == b[i:]
+
+
+def correct_typos(message: str, brand_table: Mapping[str, str] | None = None,
+                  only: set[str] | None = None) -> str:
+    """English words one edit (or one swap of neighbours) from a known product / colour / attribute /
+    brand word are replaced by it ("lipstik" -> "lipstick", "hoddie" -> "hoodie", "maybeline" ->
+    "maybelline"); others ("weather") are left alone. `only`: correct just these (lower-case) words."""
+    import difflib
+
+    known, vocab = _typo_vocab_cached(tuple(brand_table or lexicon.BRANDS))
+
+    def fix(m: re.Match) -> str:
+        word = m.group()
+        low = word.lower()
+        if len(low) < 5 or low in known or low.rstrip("s") in known or (only is not None and low not in only):
+            return word
+        close = [c for c in difflib.get_close_matches(low, vocab, n=3, cutoff=0.75) if _one_edit(low, c)]
+        return close[0] if close else word
+
+    return re.sub(r"[A-Za-z]+", fix, message)

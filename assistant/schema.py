@@ -88,6 +88,15 @@ class Intent(BaseModel):
     must_have: list[str] = Field(default_factory=list)
     # Terms the shopper rejects ("black", "fragrance", "parabens").
     exclude: list[str] = Field(default_factory=list)
+    # Brands the shopper rejects ("not from Maybelline" -> ["Maybelline"]): a hard filter.
+    exclude_brand: list[str] = Field(default_factory=list)
+    # "like OPI but cheaper": the brand (or product) the shopper wants alternatives to; it is not
+    # required, and "cheaper" is measured against its prices.
+    similar_to: str | None = None
+    # Only discounted products ("on sale", "打折").
+    on_sale: bool = False
+    # Vague qualities the shopper does not want ("not too sweet" -> ["sweet"]): soft, re-rank only.
+    avoid: list[str] = Field(default_factory=list)
     recipient: str | None = None   # "wife", "mother", "men" ...; None = the shopper
     occasion: str | None = None    # "birthday", "christmas", "travel" ...
     sort: Sort = "relevance"
@@ -165,6 +174,39 @@ class Intent(BaseModel):
             return None
         return value
 
+    @field_validator("exclude_brand", mode="before")
+    @classmethod
+    def _brands(cls, value: Any) -> list[str]:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = [v for v in re.split(r"[,;/]", value)]
+        out: list[str] = []
+        for item in value:
+            text = _clean_str(item)
+            if text is not None:
+                text = lexicon.BRANDS.get(text.lower()) or lexicon.BRANDS_ZH.get(text) or text
+                if text not in out:
+                    out.append(text)
+        return out
+
+    @field_validator("similar_to", mode="before")
+    @classmethod
+    def _similar(cls, value: Any) -> str | None:
+        text = _clean_str(value)
+        if text is None:
+            return None
+        return lexicon.BRANDS.get(text.lower()) or lexicon.BRANDS_ZH.get(text) or text
+
+    @field_validator("avoid", mode="before")
+    @classmethod
+    def _avoid(cls, value: Any) -> list[str]:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        return [t.lower() for t in (_clean_str(v) for v in value) if t]
+
     @field_validator("must_have", "exclude", mode="before")
     @classmethod
     def _terms(cls, value: Any) -> list[str]:
@@ -216,6 +258,8 @@ class Intent(BaseModel):
         clash = [t for t in self.must_have if t in self.exclude]
         if clash:  # an explicit "not X" wins over "X"
             object.__setattr__(self, "must_have", [t for t in self.must_have if t not in clash])
+        if self.brand and self.brand.lower() in {b.lower() for b in self.exclude_brand + [self.similar_to or ""]}:
+            object.__setattr__(self, "brand", None)   # "not Maybelline" / "like OPI" is no brand constraint
         return self
 
     # ---------------------------------------------------------------------------------------
@@ -238,7 +282,8 @@ class Intent(BaseModel):
     def filters(self) -> dict:
         """The hard constraints as a plain dict (price range, brand, must_have, exclude)."""
         return {"min_price": self.price_min, "max_price": self.price_max, "brand": self.brand,
-                "must_have": list(self.must_have), "exclude": list(self.exclude)}
+                "must_have": list(self.must_have), "exclude": list(self.exclude),
+                "exclude_brand": list(self.exclude_brand)}
 
 
 def intent_json_schema() -> dict:
@@ -257,13 +302,16 @@ def intent_json_schema() -> dict:
             "currency": nullable_str,
             "must_have": {"type": "array", "items": {"type": "string"}},
             "exclude": {"type": "array", "items": {"type": "string"}},
+            "exclude_brand": {"type": "array", "items": {"type": "string"}},
+            "similar_to": nullable_str,
             "recipient": nullable_str,
             "occasion": nullable_str,
             "sort": {"type": "string", "enum": list(SORTS)},
             "refers_to": {"type": "array", "items": {"type": "integer"}},
         },
         "required": ["action", "search_text", "category", "brand", "price_min", "price_max", "currency",
-                     "must_have", "exclude", "recipient", "occasion", "sort", "refers_to"],
+                     "must_have", "exclude", "exclude_brand", "similar_to", "recipient", "occasion", "sort",
+                     "refers_to"],
         "additionalProperties": False,
     }
 

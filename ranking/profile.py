@@ -11,12 +11,13 @@ None) and `get(id)` / `products` with `.price`, `.category`, `.brand` (retrieval
 """
 from __future__ import annotations
 
-import functools
 import threading
 from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from retrieval.filters import filter_index
 
 from .events import OWNED_TYPES, Event, event_weight
 from .servers import redis_state
@@ -35,15 +36,13 @@ class ProfileConfig:
     price_bands: int = 5
 
 
-# must_have / exclude masks kept per CatalogFeatures (LRU of lower-cased terms; n bytes a mask)
-TERM_MASK_CACHE = 256
-
-
 class CatalogFeatures:
     """Arrays over catalog rows: price, price band, category / brand codes (-1 = unknown)."""
 
     def __init__(self, catalog, price_bands: int = 5):
         products = list(getattr(catalog, "products", None) or [catalog.get(i) for i in catalog.ids])
+        self._catalog = catalog
+        self._filter_index = None
         self.n = len(products)
         self.price = np.array([_num(getattr(p, "price", None)) for p in products], dtype=np.float64)
         self.categories, self.category = _codes([getattr(p, "category", None) for p in products])
@@ -58,51 +57,24 @@ class CatalogFeatures:
             self.band_edges = np.zeros(0)
         self.n_bands = price_bands
         self.titles = [str(getattr(p, "title", "") or "") for p in products]
-        texts = []
-        for p in products:
-            fn = getattr(p, "search_text", None)
-            texts.append((fn() if callable(fn) else f"{getattr(p, 'title', '')} {getattr(p, 'description', '')}").lower())
-        self.text = texts
-        # The texts never change after construction (a new catalog gets new features), so each
-        # must_have / exclude term is looked for in every text once, not on every filtered query.
-        self._term_masks = functools.lru_cache(maxsize=TERM_MASK_CACHE)(self._contains)
-
-    def _contains(self, term: str) -> np.ndarray:
-        """Read-only mask: `term` (lower case) is a substring of the item's text."""
-        mask = np.array([term in x for x in self.text], dtype=bool)
-        mask.flags.writeable = False
-        return mask
 
     @property
     def has_fields(self) -> bool:
         return bool(len(self.categories) or len(self.brands) or self.band_edges.size)
 
     def filter_mask(self, filters) -> np.ndarray:
-        """Boolean mask of items passing `filters` (retrieval.search.SearchFilters, a dict, or
-        None): min_price / max_price (items without a price fail a price filter), category and
-        brand (case-insensitive; category matches as a substring), must_have / exclude terms."""
-        mask = np.ones(self.n, dtype=bool)
+        """Boolean mask of items passing `filters` (retrieval.filters.SearchFilters, a dict, or None):
+        the one filter engine that search and chat use too (retrieval.filters)."""
         if filters is None:
-            return mask
-        get = (lambda k: filters.get(k)) if isinstance(filters, dict) else (lambda k: getattr(filters, k, None))
-        lo, hi = get("min_price"), get("max_price")
-        if lo is not None:
-            mask &= np.nan_to_num(self.price, nan=-np.inf) >= float(lo)
-        if hi is not None:
-            mask &= np.nan_to_num(self.price, nan=np.inf) <= float(hi)
-        cat = get("category")
-        if cat:
-            ok = np.array([cat.lower() in c.lower() for c in self.categories], dtype=bool)
-            mask &= (self.category >= 0) & ok[np.maximum(self.category, 0)] if len(ok) else False
-        brand = get("brand")
-        if brand:
-            ok = np.array([brand.lower() == b.lower() for b in self.brands], dtype=bool)
-            mask &= (self.brand >= 0) & ok[np.maximum(self.brand, 0)] if len(ok) else False
-        for term in get("must_have") or []:
-            mask &= self._term_masks(term.lower())
-        for term in get("exclude") or []:
-            mask &= ~self._term_masks(term.lower())
-        return mask
+            return np.ones(self.n, dtype=bool)
+        return self.filter_index.mask(filters)
+
+    @property
+    def filter_index(self):
+        """The catalog's retrieval.filters.FilterIndex (shared with search when the catalog is the same object)."""
+        if self._filter_index is None:
+            self._filter_index = filter_index(self._catalog)
+        return self._filter_index
 
 
 def _num(x) -> float:

@@ -11,6 +11,7 @@ Nothing here writes anything: storing a catalog is `retrieval.registry.CatalogRe
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
@@ -23,6 +24,8 @@ from typing import Any, Iterator
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from retrieval.facets import FACETS_FORMAT, Facets, learn_facets
 
 FORMATS = ("csv", "tsv", "json", "jsonl")
 EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -43,7 +46,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "url": ("url", "product_url", "link", "product_link"),
 }
 # Attributes kept on the product but not added to the searchable text (noise for matching).
-UNSEARCHED_ATTRIBUTES = frozenset({"availability"})
+UNSEARCHED_ATTRIBUTES = frozenset({"availability", "list_price", "all_categories"})
 GENDER_WORDS = {"women": "Women", "woman": "Women", "men": "Men", "man": "Men", "kids": "Kids",
                 "boys": "Boys", "girls": "Girls", "unisex": "Unisex", "baby": "Baby"}
 # Free attributes: canonical key -> column names. Their values become searchable text and filters.
@@ -58,6 +61,10 @@ ATTRIBUTE_ALIASES: dict[str, tuple[str, ...]] = {
     "subcategory": ("subcategory", "sub_category", "article_type", "articletype"),
     "breadcrumbs": ("breadcrumbs", "category_path"),
     "availability": ("availability", "in_stock", "stock_status"),
+    # the price before a discount (Adidas' original_price): facets and the "on sale" filter read it
+    "list_price": ("original_price", "list_price", "mrp", "regular_price", "compare_at_price", "was_price"),
+    # every category path of an item joined with " | " (Amazon metadata): product types are read from it
+    "all_categories": ("all_categories", "category_paths"),
 }
 
 
@@ -607,6 +614,43 @@ def read_catalog(
     return list(products.values()), report
 
 
+def join_item_meta(products: list[Product], path: str | Path) -> tuple[list[Product], int]:
+    """Products with brand / category filled from an `id<TAB>brand<TAB>category<TAB>all_categories`
+    file (the bundled demo's data/beauty/item_meta.tsv.gz); a product's own values win.
+
+    `all_categories` (an item's category paths joined with " | ") is kept as an unsearched
+    attribute when it says more than `category`. Returns (products, number of products joined).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CatalogImportError(f"file {path} does not exist: expected id, brand, category, all_categories columns")
+    reader = csv.DictReader(io.StringIO(_open_text(path), newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
+    missing = {"brand", "category"} - set(reader.fieldnames or [])
+    if missing or not reader.fieldnames:
+        raise CatalogImportError(
+            f"file {path}: expected the columns asin (or id), brand, category, all_categories; "
+            f"got {', '.join(reader.fieldnames or []) or '(none)'}")
+    id_col = reader.fieldnames[0]
+    meta = {row[id_col]: row for row in reader if row.get(id_col)}
+    out, n = [], 0
+    for p in products:
+        row = meta.get(p.id)
+        if row is None:
+            out.append(p)
+            continue
+        update: dict[str, Any] = {}
+        if not p.brand and (row.get("brand") or "").strip():
+            update["brand"] = row["brand"].strip()
+        if not p.category and (row.get("category") or "").strip():
+            update["category"] = row["category"].strip()
+        paths = (row.get("all_categories") or "").strip()
+        if paths and paths != (update.get("category") or p.category):
+            update["attributes"] = {**p.attributes, "all_categories": paths}
+        n += bool(update)
+        out.append(p.model_copy(update=update) if update else p)
+    return out, n
+
+
 class Catalog:
     """One loaded catalog version: products, their ids and row index, and the vector matrix."""
 
@@ -621,6 +665,7 @@ class Catalog:
         self.meta = meta
         self.path = path
         self._texts: list[str] | None = None
+        self._facets: Facets | None = None
 
     def __len__(self) -> int:
         return len(self.products)
@@ -642,6 +687,18 @@ class Catalog:
         if self._texts is None:
             self._texts = [p.search_text() for p in self.products]
         return self._texts
+
+    @property
+    def facets(self) -> Facets:
+        """Brands, colours, audiences, types, price stats ... (facets.json of the version, or learned now)."""
+        if self._facets is None:
+            stored = None
+            if self.path is not None and (self.path / "facets.json").exists():
+                with contextlib.suppress(OSError, ValueError, TypeError):
+                    stored = Facets.from_dict(json.loads((self.path / "facets.json").read_text()))
+            fresh = stored is not None and stored.n_products == len(self) and stored.format == FACETS_FORMAT
+            self._facets = stored if fresh else learn_facets(self.products)
+        return self._facets
 
     def get(self, item_id: str) -> Product:
         row = self.index.get(item_id)

@@ -31,8 +31,10 @@ from typing import Callable, Iterable
 import numpy as np
 
 from retrieval import store
-from retrieval.catalog import Catalog, CatalogImportError, ColumnMapping, ImportReport, Product, read_catalog
+from retrieval.catalog import (Catalog, CatalogImportError, ColumnMapping, ImportReport, Product, join_item_meta,
+                               read_catalog)
 from retrieval.embedder import CachedEmbedder, Embedder, make_embedder
+from retrieval.facets import learn_facets
 from retrieval.search import HybridSearcher, SearchConfig
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -40,6 +42,7 @@ META_FORMAT = 1
 POINTER = "CURRENT"
 DEMO_NAME = "beauty"
 DEMO_FILE = Path("beauty") / "items.tsv.gz"
+DEMO_META_FILE = Path("beauty") / "item_meta.tsv.gz"   # brand + Amazon category paths, joined at import
 DEMO_DEFAULT_TITLE = "Amazon Beauty item {id}"  # 7 of the 12,101 demo items have no title upstream
 
 Progress = Callable[[str], None]
@@ -293,6 +296,8 @@ class CatalogRegistry:
                     fh.flush()
                     os.fsync(fh.fileno())
                 _write_file(staging / "meta.json", json.dumps(meta, indent=2).encode("utf-8"))
+                _write_file(staging / "facets.json",
+                            json.dumps(learn_facets(products).to_dict(), ensure_ascii=False).encode("utf-8"))
                 os.rename(staging, final)
                 _fsync_dir(base)
 
@@ -556,6 +561,10 @@ class CatalogRegistry:
             if products:
                 return self.import_products(name, products, progress=progress, source=source)
         path = source.get("path")
+        if path and Path(path).exists() and source.get("item_meta") and Path(source["item_meta"]).exists():
+            products, report = read_catalog(path, default_title=source.get("default_title"), skip_bad_rows=True)
+            products, _ = join_item_meta(products, source["item_meta"])
+            return self.import_products(name, products, report=report, progress=progress, source=source)
         if path and Path(path).exists():
             return self.import_file(path, name, format=source.get("format"),
                                     mapping=_mapping_from_columns(source.get("columns")),
@@ -605,4 +614,19 @@ def ensure_demo_catalog(registry: CatalogRegistry, data_dir: Path, name: str = D
         return registry.rebuild(name, progress=progress)
     if not path.exists():
         raise CatalogImportError(f"file {path} does not exist: the bundled demo catalog is missing from data/")
-    return registry.import_file(path, name, default_title=DEMO_DEFAULT_TITLE, progress=progress)
+    return import_demo(registry, data_dir, name, progress)
+
+
+def import_demo(registry: CatalogRegistry, data_dir: Path, name: str = DEMO_NAME,
+                progress: Progress | None = None) -> ImportSummary:
+    """Import the bundled demo: items.tsv.gz (asin, title) joined with item_meta.tsv.gz (brand, category paths)."""
+    started = time.perf_counter()
+    path, meta_path = Path(data_dir) / DEMO_FILE, Path(data_dir) / DEMO_META_FILE
+    products, report = read_catalog(path, default_title=DEMO_DEFAULT_TITLE)
+    if meta_path.exists():
+        products, _ = join_item_meta(products, meta_path)
+    summary = registry.import_products(name, products, report=report, progress=progress, source={
+        "path": str(path.resolve()), "format": report.format, "default_title": DEMO_DEFAULT_TITLE,
+        "columns": report.columns, "item_meta": str(meta_path.resolve()) if meta_path.exists() else None})
+    summary.seconds = time.perf_counter() - started
+    return summary

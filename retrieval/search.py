@@ -5,69 +5,26 @@ Per query:
 2. every candidate gets both components exactly: cosine from `Catalog.embeddings`, BM25 score;
 3. fusion (see `fuse_scores`): convex combination of per-query min-max normalised components
    (default, chosen by measurement, see benchmarks/README.md) or reciprocal-rank fusion.
-Filters (price range, category, brand, attributes, must-have / excluded terms) are applied in numpy,
-never with Chroma `where`. With filters, the ANN over-fetches in proportion to how selective the
-filter is; if fewer than k filtered candidates survive, the filtered subset is scored exactly, so a
+Filters (retrieval.filters, the one filter engine: price, brand, type, colour, audience, terms ...)
+are applied in numpy, never with Chroma `where`. With filters, the ANN over-fetches in proportion to
+how selective the filter is; if fewer than k filtered candidates survive, the filtered subset is scored exactly, so a
 search returns k hits whenever at least k products match.
 """
 from __future__ import annotations
 
 import math
-import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from retrieval.catalog import Catalog
 from retrieval.embedder import CJK, Embedder
-from retrieval.lexical import LexicalIndex, phrase_key, stem, tokenize
+from retrieval.filters import FilterIndex, SearchFilters, as_filters, filter_index
+from retrieval.lexical import LexicalIndex
 from retrieval import store
-
-
-class SearchFilters(BaseModel):
-    """Hard constraints. Text comparisons ignore case and plural endings."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    min_price: float | None = Field(default=None, ge=0)   # products with unknown price never match a price filter
-    max_price: float | None = Field(default=None, ge=0)
-    category: str | list[str] | None = None  # any of; matches any level of "A > B" / "A/B" paths
-    brand: str | list[str] | None = None     # any of
-    must_have: list[str] = Field(default_factory=list)  # every term / phrase must occur in the product text
-    exclude: list[str] = Field(default_factory=list)    # no term / phrase may occur in the product text
-    attributes: dict[str, str] = Field(default_factory=dict)  # e.g. {"color": "black", "gender": "women"}
-
-    @field_validator("must_have", "exclude", mode="before")
-    @classmethod
-    def _split(cls, value: Any) -> Any:
-        if value is None:
-            return []
-        if isinstance(value, str):
-            return [v.strip() for v in value.split(",") if v.strip()]
-        return value
-
-    @field_validator("category", "brand", mode="before")
-    @classmethod
-    def _blank(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
-            return None
-        if isinstance(value, list):
-            value = [v for v in value if isinstance(v, str) and v.strip()] or None
-        return value
-
-    @model_validator(mode="after")
-    def _range(self) -> "SearchFilters":
-        if self.min_price is not None and self.max_price is not None and self.min_price > self.max_price:
-            raise ValueError(f"Expected min_price <= max_price, got {self.min_price} > {self.max_price}")
-        return self
-
-    def is_empty(self) -> bool:
-        return (self.min_price is None and self.max_price is None and not self.category and not self.brand
-                and not self.must_have and not self.exclude and not self.attributes)
 
 
 @dataclass
@@ -140,45 +97,6 @@ def fuse_scores(dense: np.ndarray, lexical: np.ndarray, config: SearchConfig) ->
     return w * _minmax(dense) + (1.0 - w) * _minmax(lexical)
 
 
-def _norm_label(text: str) -> str:
-    return " ".join(stem(t) for t in tokenize(text))
-
-
-_PATH_SPLIT = re.compile(r"\s*(?:>|/|\||,|;)\s*")
-
-
-def _levels(text: str | None) -> set[str]:
-    if not text:
-        return set()
-    out = {_norm_label(text)}
-    out.update(_norm_label(part) for part in _PATH_SPLIT.split(text) if part.strip())
-    out.discard("")
-    return out
-
-
-class _FilterIndex:
-    """Per-catalog arrays for vectorised filters (built once, lazily)."""
-
-    def __init__(self, catalog: Catalog):
-        products = catalog.products
-        self.n = len(products)
-        self.price = np.array([p.price if p.price is not None else np.nan for p in products], dtype=np.float64)
-        self.brand = [_norm_label(p.brand) if p.brand else "" for p in products]
-        self.title_key = [phrase_key(p.title) for p in products]
-        self.category = [
-            _levels(p.category) | _levels(p.attributes.get("subcategory")) | _levels(p.attributes.get("breadcrumbs"))
-            for p in products
-        ]
-        self.has_category = np.array([bool(p.category) for p in products])
-        self._attr: dict[str, list[set[str]]] = {}
-        self._products = products
-
-    def attr_levels(self, key: str) -> list[set[str]]:
-        if key not in self._attr:
-            self._attr[key] = [_levels(p.attributes.get(key)) for p in self._products]
-        return self._attr[key]
-
-
 class HybridSearcher:
     """Dense + BM25 search over one loaded catalog. Thread-safe after construction."""
 
@@ -198,13 +116,12 @@ class HybridSearcher:
         titles = [p.title for p in catalog.products]
         self.lexical = (LexicalIndex.load_or_build(catalog.texts, Path(path) / "bm25", titles=titles)
                         if path is not None else LexicalIndex(catalog.texts, titles=titles))
-        self._filters: _FilterIndex | None = None
-        self._lock = threading.Lock()
         # Second dense signal for queries in Chinese / Japanese / Korean (the main embedder is
         # English-only): a multilingual encoder over the same product texts, embedded on first use
         # (through the embedding cache, so once per catalog text) and scored exactly in numpy.
         self.multilingual = multilingual
         self._ml_matrix: np.ndarray | None = None
+        self._lock = threading.Lock()
 
     @classmethod
     def for_catalog(cls, catalog: Catalog, embedder: Embedder, registry,
@@ -266,13 +183,7 @@ class HybridSearcher:
     # -- internals ------------------------------------------------------------------------------
     @staticmethod
     def _parse_filters(filters: SearchFilters | dict | None) -> SearchFilters | None:
-        if filters is None:
-            return None
-        if isinstance(filters, dict):
-            filters = SearchFilters(**filters)
-        if not isinstance(filters, SearchFilters):
-            raise TypeError(f"Expected SearchFilters or dict, got {type(filters).__name__}")
-        return None if filters.is_empty() else filters
+        return as_filters(filters)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         vectors = np.zeros((len(texts), self.catalog.embeddings.shape[1]), dtype=np.float32)
@@ -282,59 +193,13 @@ class HybridSearcher:
         return vectors
 
     @property
-    def filter_index(self) -> _FilterIndex:
-        if self._filters is None:
-            with self._lock:
-                if self._filters is None:
-                    self._filters = _FilterIndex(self.catalog)
-        return self._filters
+    def filter_index(self) -> FilterIndex:
+        """The catalog's one filter index (retrieval.filters), shared with recommend and chat."""
+        return filter_index(self.catalog)
 
-    def filter_mask(self, filters: SearchFilters) -> np.ndarray:
-        """Boolean mask over all products: which satisfy `filters`."""
-        fx = self.filter_index
-        mask = np.ones(fx.n, dtype=bool)
-        with np.errstate(invalid="ignore"):
-            if filters.min_price is not None:
-                mask &= fx.price >= filters.min_price  # NaN (unknown price) compares False
-            if filters.max_price is not None:
-                mask &= fx.price <= filters.max_price
-        if filters.brand:
-            wanted = [filters.brand] if isinstance(filters.brand, str) else filters.brand
-            keys = {_norm_label(b) for b in wanted} - {""}
-            phrases = [" " + key + " " for key in keys]
-            mask &= np.fromiter(
-                (
-                    (b in keys) if b else any(fx.title_key[i].startswith(ph) for ph in phrases)
-                    for i, b in enumerate(fx.brand)
-                ),
-                dtype=bool, count=fx.n,
-            )
-        if filters.category:
-            wanted = [filters.category] if isinstance(filters.category, str) else filters.category
-            keys = {_norm_label(c) for c in wanted} - {""}
-            phrases = [" " + key + " " for key in keys]
-            mask &= np.fromiter(
-                (
-                    bool(levels & keys) or (not fx.has_category[i] and any(ph in fx.title_key[i] for ph in phrases))
-                    for i, levels in enumerate(fx.category)
-                ),
-                dtype=bool, count=fx.n,
-            )
-        for key, value in filters.attributes.items():
-            wanted = {_norm_label(value)}
-            if key == "gender" and wanted & {"women", "men", "woman", "man"}:
-                wanted.add("unisex")
-            levels = fx.attr_levels(key)
-            mask &= np.fromiter((bool(lv & wanted) for lv in levels), dtype=bool, count=fx.n)
-        for term in filters.must_have:
-            key = phrase_key(term)
-            if key.strip():
-                mask &= self.lexical.mask_contains(key)
-        for term in filters.exclude:
-            key = phrase_key(term)
-            if key.strip():
-                mask &= ~self.lexical.mask_contains(key)
-        return mask
+    def filter_mask(self, filters: SearchFilters | dict) -> np.ndarray:
+        """Boolean mask over all products: which satisfy `filters` (retrieval.filters)."""
+        return self.filter_index.mask(filters)
 
     def _search(self, query: str, vector: np.ndarray, k: int, filters: SearchFilters | None,
                 ann: tuple[list[str], np.ndarray] | None) -> list[Hit]:

@@ -40,7 +40,7 @@ def test_every_shipped_prompt_loads_and_renders(name):
 
 
 def test_the_pipeline_prompts_have_the_variables_the_code_passes():
-    assert load_prompt("intent_user").variables == ("context", "message")
+    assert load_prompt("intent_user").variables == ("context", "grounding", "message")
     assert load_prompt("intent_repair").variables == ("error",)
     assert set(load_prompt("answer_summary").variables) == {"request", "products", "language"}
     assert set(load_prompt("product_question").variables) == {"question", "catalog_text"}

@@ -26,7 +26,9 @@ def test_warm_up_builds_searcher_and_loads_llm(engine):
     engine._llm = llm
     engine.warm_up().join(30)
     assert "shop" in engine._searchers and "shop" in engine._services
-    assert engine._searchers["shop"]._filters is not None   # the first filtered query builds nothing
+    from retrieval.filters import _INDEXES
+
+    assert engine._searchers["shop"].catalog in _INDEXES    # the first filtered query builds nothing
     assert llm.warmups == 1
     engine.warm_up().join(30)          # already loaded: not again
     assert llm.warmups == 1

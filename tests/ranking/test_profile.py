@@ -10,6 +10,7 @@ from ranking.bundle import ModelBundle, bundle_root, current_version, read_bundl
 from ranking.events import Event
 from ranking.popularity import Popularity
 from ranking.profile import CatalogFeatures, ProfileConfig, UserProfile
+from retrieval.filters import SearchFilters
 
 
 def catalog(products):
@@ -40,11 +41,12 @@ def test_filters(features):
     assert features.filter_mask({"max_price": 20}).tolist() == [True, True, False, False, False, False]
     assert features.filter_mask({"min_price": 20}).tolist() == [False, False, True, False, True, True]
     assert features.filter_mask({"category": "LIPSTICK"}).tolist() == [True, True, False, False, False, False]
-    assert features.filter_mask({"category": "polish"}).tolist() == [False] * 5 + [True]  # substring
+    assert features.filter_mask({"category": "nail polish"}).tolist() == [False] * 5 + [True]
+    # the one filter engine (retrieval.filters) matches whole category levels, not substrings
+    assert not features.filter_mask({"category": "polish"}).any()
     assert features.filter_mask({"brand": "clean"}).tolist() == [False, False, True, False, True, False]
     assert features.filter_mask({"exclude": ["shampoo"]})[2] == np.False_
-    assert features.filter_mask(SimpleNamespace(must_have=["matte"], min_price=None, max_price=None,
-                                                category=None, brand=None, exclude=[])).tolist()[0] is True
+    assert features.filter_mask(SearchFilters(must_have=["matte"])).tolist() == [True] + [False] * 5
 
 
 def test_interest_vector_and_affinities_decay(features):
@@ -100,10 +102,12 @@ class _CountingList(list):
 
 
 def test_term_masks_are_computed_once_per_term(features):
-    from ranking.profile import TERM_MASK_CACHE
+    from retrieval.filters import MASK_CACHE_TERMS as TERM_MASK_CACHE
 
-    features.text = _CountingList(features.text)
-    want = [("shampoo" not in t) for t in list.__iter__(features.text)]
+    index = features.filter_index
+    index.doc_keys = _CountingList(index.doc_keys)
+    features.text = index.doc_keys
+    want = [(" shampoo " not in t) for t in list.__iter__(features.text)]
     first = features.filter_mask({"exclude": ["shampoo"]})
     assert first.tolist() == want and features.text.passes == 1
     first[:] = False                                            # the caller's array is its own

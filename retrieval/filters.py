@@ -1,0 +1,306 @@
+"""The one filter engine: hard constraints over a catalog, used by search, recommend and chat alike.
+
+`SearchFilters` says what must hold; `filter_index(catalog).mask(filters)` is the boolean mask of
+the products that satisfy it. retrieval.search (HybridSearcher.filter_mask), ranking.profile
+(CatalogFeatures.filter_mask, hence RecommendationService.recommend) and the assistant's chat turn
+all call this, so "exclude red" means the same everywhere: a whole-word, plural-folded phrase match
+("Tired Eyes Cream" does not contain "red"), plus the colour column where the catalog has one.
+
+What each field matches (text comparisons fold case, accents and plurals):
+- min_price / max_price: the price (products without a price never pass a price filter);
+- brand (any of) / exclude_brand: the brand column, folded and alias-aware ("loreal" = "L'Oreal
+  Paris"); a product without a brand matches when its title starts with the brand (and, for
+  exclude_brand, is dropped when its title names it anywhere);
+- category (any of): any level of category / subcategory / breadcrumbs paths (title when no category);
+- product_type (any of): the catalog's product types (retrieval.facets.resolve_type: synonyms and
+  head nouns, "shoe" covers "running shoe"); a type the catalog does not list falls back to the title;
+- color (any of): the colour column, else colour words in the title;
+- audience (any of): the gender / age column ("women" also takes "unisex", "kids" "boys" / "girls");
+- must_have / exclude: every / no phrase in the product's searchable text (exclude also checks the
+  colour column for colour words; "sulfate-free" / "no sulfates" do not count as naming sulfates);
+- attributes: {key: value} on a free attribute column (any level of "A / B" values);
+- in_stock: True drops products the availability column says are out of stock;
+- on_sale: True keeps products whose list price is above their price.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import threading
+import weakref
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from retrieval import facets as fx
+from retrieval.lexical import phrase_key, stem, tokenize
+
+MASK_CACHE_TERMS = 256   # phrase masks kept per index (12,101 products = 12 KB a mask)
+_PATH_SPLIT = re.compile(r"\s*(?:>|/|\||,|;)\s*")
+AUDIENCE_ALSO = {"women": {"unisex"}, "men": {"unisex"}, "kids": {"boys", "girls"},
+                 "boys": {"kids"}, "girls": {"kids"}}
+
+
+class SearchFilters(BaseModel):
+    """Hard constraints. Text comparisons ignore case, accents and plural endings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_price: float | None = Field(default=None, ge=0)   # products with unknown price never match a price filter
+    max_price: float | None = Field(default=None, ge=0)
+    category: str | list[str] | None = None  # any of; matches any level of "A > B" / "A/B" paths
+    brand: str | list[str] | None = None     # any of
+    exclude_brand: list[str] = Field(default_factory=list)   # none of
+    product_type: list[str] = Field(default_factory=list)    # any of, e.g. ["shampoo"]
+    color: list[str] = Field(default_factory=list)           # any of
+    audience: list[str] = Field(default_factory=list)        # any of: women, men, kids, boys, girls, unisex
+    must_have: list[str] = Field(default_factory=list)  # every term / phrase must occur in the product text
+    exclude: list[str] = Field(default_factory=list)    # no term / phrase may occur in the product text
+    attributes: dict[str, str] = Field(default_factory=dict)  # e.g. {"color": "black", "gender": "women"}
+    in_stock: bool | None = None   # True: drop products known to be out of stock
+    on_sale: bool | None = None    # True: only products priced below their list price
+
+    @field_validator("must_have", "exclude", "exclude_brand", "product_type", "color", "audience", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("category", "brand", mode="before")
+    @classmethod
+    def _blank(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, list):
+            value = [v for v in value if isinstance(v, str) and v.strip()] or None
+        return value
+
+    @model_validator(mode="after")
+    def _range(self) -> "SearchFilters":
+        if self.min_price is not None and self.max_price is not None and self.min_price > self.max_price:
+            raise ValueError(f"Expected min_price <= max_price, got {self.min_price} > {self.max_price}")
+        return self
+
+    def is_empty(self) -> bool:
+        return (self.min_price is None and self.max_price is None and not self.category and not self.brand
+                and not self.exclude_brand and not self.product_type and not self.color and not self.audience
+                and not self.must_have and not self.exclude and not self.attributes
+                and not self.in_stock and not self.on_sale)
+
+    def hard_fields(self) -> list[str]:
+        """Names of the constraints that are set (for 'fewer than k match' notes)."""
+        return [k for k, v in self.model_dump().items() if v not in (None, [], {}, False)]
+
+
+def as_filters(filters: SearchFilters | dict | None) -> SearchFilters | None:
+    """SearchFilters from a dict / SearchFilters / None; None when nothing is constrained."""
+    if filters is None:
+        return None
+    if isinstance(filters, dict):
+        filters = SearchFilters(**filters)
+    if not isinstance(filters, SearchFilters):
+        raise TypeError(f"Expected SearchFilters or dict, got {type(filters).__name__}")
+    return None if filters.is_empty() else filters
+
+
+def norm_label(text: str) -> str:
+    return " ".join(stem(t) for t in tokenize(fx.fold(text)))
+
+
+def _levels(text: str | None) -> set[str]:
+    if not text:
+        return set()
+    out = {norm_label(text)}
+    out.update(norm_label(part) for part in _PATH_SPLIT.split(text) if part.strip())
+    out.discard("")
+    return out
+
+
+class FilterIndex:
+    """Per-catalog arrays for vectorised filters (built once per catalog object, see filter_index)."""
+
+    def __init__(self, catalog):
+        products = list(getattr(catalog, "products", None) or [catalog.get(i) for i in catalog.ids])
+        self.n = len(products)
+        self.facets: fx.Facets = getattr(catalog, "facets", None) or fx.learn_facets(products)
+        self.price = np.array([p.price if getattr(p, "price", None) is not None else np.nan for p in products],
+                              dtype=np.float64)
+        self.brand = [fx.fold(getattr(p, "brand", None)) for p in products]
+        self.title_key = [" " + fx.fold(getattr(p, "title", "")) + " " for p in products]
+        self.title_phrase = [phrase_key(getattr(p, "title", "")) for p in products]
+        attrs = [getattr(p, "attributes", None) or {} for p in products]
+        self.category = [
+            _levels(getattr(p, "category", None)) | _levels(a.get("subcategory")) | _levels(a.get("breadcrumbs"))
+            for p, a in zip(products, attrs)
+        ]
+        self.has_category = np.array([bool(getattr(p, "category", None)) for p in products])
+        self.types = [fx.product_type_keys(p, self.facets) for p in products]
+        self.colours = [fx.product_colours(p) for p in products]
+        self.has_colour_col = np.array([bool(a.get("color") or a.get("colour")) for a in attrs], dtype=bool)
+        self.audiences = [fx.product_audiences(p) for p in products]
+        stock = [fx.in_stock(p) for p in products]
+        self.out_of_stock = np.array([s is False for s in stock])
+        self.discount = np.array([fx.discount(p) for p in products], dtype=np.float64)
+        texts = getattr(catalog, "texts", None)
+        if texts is None:
+            texts = [p.search_text() if hasattr(p, "search_text")
+                     else f"{getattr(p, 'title', '')}. {getattr(p, 'description', '')}" for p in products]
+        self.doc_keys = [phrase_key(t) for t in texts]
+        self._products = products
+        self._attr: dict[str, list[set[str]]] = {}
+        self._masks = functools.lru_cache(maxsize=MASK_CACHE_TERMS)(self._scan)
+
+    # -- per-field masks ------------------------------------------------------------------------
+    def _scan(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """One pass over the texts for a phrase key: (contains it, names it other than as its absence)."""
+        word = key.strip()
+        absent = [f" {a} " for a in (f"{word} free", f"no {word}", f"without {word}", f"free of {word}",
+                                     f"free from {word}", f"non {word}", f"zero {word}")]
+        contains = np.zeros(self.n, dtype=bool)
+        mentions = np.zeros(self.n, dtype=bool)
+        for i, d in enumerate(self.doc_keys):
+            n = d.count(key)
+            if n:
+                contains[i] = True
+                mentions[i] = n > sum(d.count(a) for a in absent)
+        contains.flags.writeable = False
+        mentions.flags.writeable = False
+        return contains, mentions
+
+    def contains(self, term: str) -> np.ndarray:
+        """Products whose searchable text contains the phrase `term` (whole words, plurals folded)."""
+        key = phrase_key(term)
+        if not key.strip():
+            return np.ones(self.n, dtype=bool)
+        return self._masks(key)[0].copy()
+
+    def mentions(self, term: str) -> np.ndarray:
+        """Products whose text names `term` other than as its absence: "Sulfate-Free Shampoo",
+        "no parabens" and "without sulfates" do not mention sulfates / parabens for an exclusion."""
+        key = phrase_key(term)
+        if not key.strip():
+            return np.zeros(self.n, dtype=bool)
+        return self._masks(key)[1].copy()
+
+    def attr_levels(self, key: str) -> list[set[str]]:
+        if key not in self._attr:
+            self._attr[key] = [_levels((getattr(p, "attributes", None) or {}).get(key)) for p in self._products]
+        return self._attr[key]
+
+    def brand_keys(self, names) -> set[str]:
+        keys = set()
+        for name in [names] if isinstance(names, str) else names:
+            canon = self.facets.brand(name)
+            keys.add(fx.fold(canon or name))
+        keys.discard("")
+        return keys
+
+    def brand_mask(self, names, anywhere_in_title: bool = False) -> np.ndarray:
+        keys = self.brand_keys(names)
+        phrases = [" " + k + " " for k in keys]
+        if anywhere_in_title:
+            return np.fromiter(((b in keys) if b else any(ph in self.title_key[i] for ph in phrases)
+                                for i, b in enumerate(self.brand)), dtype=bool, count=self.n)
+        return np.fromiter(((b in keys) if b else any(self.title_key[i].startswith(ph) for ph in phrases)
+                            for i, b in enumerate(self.brand)), dtype=bool, count=self.n)
+
+    def type_mask(self, names: list[str]) -> np.ndarray:
+        mask = np.zeros(self.n, dtype=bool)
+        for name in names:
+            keys = fx.resolve_type(name, self.facets)
+            if keys:
+                mask |= np.fromiter((bool(t & keys) for t in self.types), dtype=bool, count=self.n)
+            else:   # the catalog has no such type: the title must name it
+                key = phrase_key(name)
+                mask |= np.fromiter((key in t for t in self.title_phrase), dtype=bool, count=self.n)
+        return mask
+
+    def colour_mask(self, names: list[str]) -> np.ndarray:
+        wanted: set[str] = set()
+        for name in names:
+            canon = fx.COLOURS.get(fx.fold(name), fx.fold(name))
+            wanted |= {canon} | fx.COLOUR_FAMILY.get(canon, set())
+        return np.fromiter((bool(c & wanted) for c in self.colours), dtype=bool, count=self.n)
+
+    def audience_mask(self, names: list[str]) -> np.ndarray:
+        wanted: set[str] = set()
+        for name in names:
+            canon = fx.AUDIENCES.get(fx.fold(name), fx.fold(name))
+            wanted |= {canon} | AUDIENCE_ALSO.get(canon, set())
+        return np.fromiter((bool(a & wanted) for a in self.audiences), dtype=bool, count=self.n)
+
+    # -- the mask -------------------------------------------------------------------------------
+    def mask(self, filters: SearchFilters | dict | None) -> np.ndarray:
+        """Boolean mask over all products: which satisfy every constraint of `filters`."""
+        out = np.ones(self.n, dtype=bool)
+        filters = as_filters(filters)
+        if filters is None:
+            return out
+        with np.errstate(invalid="ignore"):
+            if filters.min_price is not None:
+                out &= self.price >= filters.min_price  # NaN (unknown price) compares False
+            if filters.max_price is not None:
+                out &= self.price <= filters.max_price
+        if filters.brand:
+            out &= self.brand_mask(filters.brand)
+        if filters.exclude_brand:
+            out &= ~self.brand_mask(filters.exclude_brand, anywhere_in_title=True)
+        if filters.category:
+            wanted = [filters.category] if isinstance(filters.category, str) else filters.category
+            keys = {norm_label(c) for c in wanted} - {""}
+            phrases = [" " + key + " " for key in keys]
+            out &= np.fromiter(
+                (bool(levels & keys) or (not self.has_category[i] and any(ph in self.title_phrase[i] for ph in phrases))
+                 for i, levels in enumerate(self.category)),
+                dtype=bool, count=self.n)
+        if filters.product_type:
+            out &= self.type_mask(filters.product_type)
+        if filters.color:
+            out &= self.colour_mask(filters.color)
+        if filters.audience:
+            out &= self.audience_mask(filters.audience)
+        for key, value in filters.attributes.items():
+            wanted = {norm_label(value)}
+            if key == "gender" and wanted & {"women", "men", "woman", "man"}:
+                wanted.add("unisex")
+            levels = self.attr_levels(key)
+            out &= np.fromiter((bool(lv & wanted) for lv in levels), dtype=bool, count=self.n)
+        for term in filters.must_have:
+            out &= self.contains(term)
+        for term in filters.exclude:
+            out &= ~self.mentions(term)
+            if fx.fold(term) in fx.COLOURS:
+                out &= ~(self.colour_mask([term]) & self.has_colour_col)
+        if filters.in_stock:
+            out &= ~self.out_of_stock
+        if filters.on_sale:
+            out &= self.discount > 0
+        return out
+
+
+_INDEXES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+def filter_index(catalog) -> FilterIndex:
+    """The FilterIndex of a loaded catalog, built once and shared (search, recommend and chat)."""
+    try:
+        found = _INDEXES.get(catalog)
+    except TypeError:   # not weak-referenceable (a test double): build one
+        return FilterIndex(catalog)
+    if found is None:
+        with _LOCK:
+            found = _INDEXES.get(catalog)
+            if found is None:
+                found = FilterIndex(catalog)
+                _INDEXES[catalog] = found
+    return found
+
+
+def filter_mask(catalog, filters: SearchFilters | dict | None) -> np.ndarray:
+    """Which products of `catalog` satisfy `filters` (the one filter engine)."""
+    return filter_index(catalog).mask(filters)
