@@ -14,7 +14,7 @@ import os
 import re
 
 import pytest
-from conftest import CATALOG, MINI_EVENTS, MINI_PRODUCTS, free_port
+from tests.app.conftest import CATALOG, MINI_EVENTS, MINI_PRODUCTS, free_port
 from test_app_browser import CHROMIUM, SCREENSHOTS, browser  # noqa: F401 - the shared browser fixture
 
 pytestmark = [
@@ -137,12 +137,14 @@ def test_thinking_state_during_a_slow_turn(page, demo_app):
     page.locator("#msg textarea").fill(SLOW_MESSAGE)
     page.locator("#msg textarea").press("Enter")
     bubble = page.locator("#chat [data-testid=bot]").last
-    # within the LLM's SLOW_S seconds: the bubble and the indicator say it is working; no empty bubble
-    expect(bubble).to_have_text(h.THINKING, timeout=int(SLOW_S * 1000 * 0.8))
+    # within the LLM's SLOW_S seconds: the rules' fast reading is answered with its cards at once
+    # (ChatResult.pending), and the bubble and the indicator say the LLM is still working
+    expect(bubble).to_contain_text(h.STILL_THINKING, timeout=int(SLOW_S * 1000 * 0.8))
+    expect(page.locator("#cards .sa-card").first).to_be_visible()
     expect(page.locator("#thinking .sa-thinking")).to_be_visible()
     expect(page.locator("#thinking")).to_contain_text("thinking")
-    # then the answer replaces it and the indicator goes
-    expect(bubble).not_to_have_text(h.THINKING, timeout=30_000)
+    # then the refined answer replaces it and the indicator goes
+    expect(bubble).not_to_contain_text(h.STILL_THINKING, timeout=30_000)
     expect(bubble).not_to_be_empty()
     expect(page.locator("#thinking .sa-thinking")).to_have_count(0, timeout=10_000)
     assert len(llm.calls) > calls, "the slow turn went to the (fake) LLM"
