@@ -64,6 +64,7 @@ class Engine:
         self._chat_log = None
         self._prepare_lock = threading.Lock()
         self._prepared = False
+        self._forgets_seen: int | None = None   # ChatLog.forgets() at the last chat turn
         from assistant.dialogue import SessionStore
 
         self.sessions = SessionStore(max_sessions=MAX_SESSIONS)
@@ -382,6 +383,7 @@ class Engine:
                              timings_ms={"total": _ms(t0)})
             return
         cat = self.catalog(catalog)
+        self._drop_forgotten_sessions()
         session = self.sessions.get(sid, user_id)
         with session.lock:
             # The shopper's message is stored with the reply in one transaction (one fsync a turn);
@@ -437,6 +439,15 @@ class Engine:
             finally:
                 if not logged:
                     self.chat_log.add(*asked)
+
+    def _drop_forgotten_sessions(self) -> None:
+        """`shopassist user forget` runs in another process: it erases the shopper's chat messages
+        and counts the forget in the chat log. When that count moved, every session with turns
+        but no stored message any more belonged to a forgotten shopper: drop it (one small read a turn)."""
+        forgets = self.chat_log.forgets()
+        if forgets != self._forgets_seen:
+            self.sessions.drop_where(self.chat_log.missing_sessions)
+            self._forgets_seen = forgets
 
     def _priced_share(self, cat) -> float:
         share = self._priced.get(cat.name)
@@ -548,7 +559,7 @@ class Engine:
         user_id = _check_user(user_id, required=True)
         counts = forget_user(user_id, events=self.events, chat=self.chat_log,
                              services=list(self._services.values()))
-        self.sessions.drop_user(user_id) if hasattr(self.sessions, "drop_user") else None
+        counts["sessions"] = self.sessions.drop_user(user_id)
         return counts
 
 

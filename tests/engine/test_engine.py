@@ -165,3 +165,27 @@ def test_term_filters_follow_a_reimported_catalog(engine, tmp_path):
     assert "L1" not in [h["id"] for h in engine.search("lipstick", k=16, filters=flt)]
     assert "L1" not in [p["id"] for p in engine.recommend("newcomer", k=16, filters=flt)]
     assert "L1" in [h["id"] for h in engine.search("lipstick", k=16, filters={"must_have": ["pink"]})]
+
+
+def test_forget_user_drops_the_shoppers_dialogue_sessions(engine):
+    """Issue 11: `sessions.drop_user` was called behind `hasattr` and SessionStore had none, so a
+    forgotten shopper's conversation (messages, shown products) stayed in memory for six hours."""
+    engine.chat("matte lipstick", user_id="gone", session_id="g")
+    engine.chat("shampoo", user_id="kept", session_id="k")
+    assert engine.sessions.get("g").turns
+    engine.forget_user("gone")
+    assert engine.sessions.get("g").turns == []          # a fresh, empty session: nothing remembered
+    assert engine.sessions.get("k").turns                 # the other shopper's is untouched
+
+
+def test_a_forget_in_another_process_drops_the_sessions_at_the_next_turn(engine):
+    """`shopassist user forget` runs in its own process: the running Engine notices at its next
+    chat turn (the chat log counts forgets) and drops the forgotten shopper's sessions."""
+    from assistant.cli import main
+
+    engine.chat("matte lipstick", user_id="gone", session_id="g")
+    engine.chat("shampoo", user_id="kept", session_id="k")
+    assert main(["--home", str(engine.settings.home), "user", "forget", "gone"]) == 0
+    engine.chat("nail polish", user_id="kept", session_id="k")
+    assert engine.sessions.get("g").turns == []
+    assert len(engine.sessions.get("k").turns) == 2     # the other shopper's conversation goes on
