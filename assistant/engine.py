@@ -191,7 +191,7 @@ class Engine:
             t0 = time.perf_counter()
             summary = ensure_demo_catalog(self.registry, DATA_DIR, progress=progress)
             if summary is not None:
-                progress(f"Demo catalog imported: {summary.to_dict().get('n_products', '')} products "
+                progress(f"Demo catalog imported: {summary.n_imported:,} products "
                          f"in {time.perf_counter() - t0:.0f} s")
             catalog = self.catalog(DEMO_NAME)
             if not self._demo_events_loaded():
@@ -199,7 +199,10 @@ class Engine:
 
                 progress("Loading the demo shoppers' history (Amazon Beauty, 198,502 events) ...")
                 seqs = read_sequences(DATA_DIR / "beauty" / "sequences.txt.gz")
-                self.events.add_many(sequences_to_events(seqs, source=DEMO_SOURCE), skip_invalid=True)
+                result = self.events.add_many(sequences_to_events(seqs, source=DEMO_SOURCE), skip_invalid=True)
+                # the marker, not a shopper's presence, says "loaded": forgetting any shopper of the
+                # demo (the first one included) must never bring their events back at the next start
+                self.events.set_marker(DEMO_MARKER, f"{result.inserted} events, {time.time():.0f}")
             if train:
                 from ranking.bundle import bundle_root, current_version
 
@@ -246,7 +249,13 @@ class Engine:
         return thread
 
     def _demo_events_loaded(self) -> bool:
-        return self.events.count() > 0 and bool(self.events.user_events(DEMO_PROBE_USER))
+        if self.events.marker(DEMO_MARKER) is not None:
+            return True
+        if self.events.has_event_id_prefix(f"{DEMO_SOURCE}:"):
+            # a home from before the marker: the demo's own event ids say it was loaded
+            self.events.set_marker(DEMO_MARKER, "found demo events")
+            return True
+        return False
 
     def catalogs(self) -> list[str]:
         return [info.name for info in self.registry.list()]
@@ -565,7 +574,7 @@ class Engine:
 
 # ------------------------------------------------------------------------------------------ helpers
 DEMO_SOURCE = "beauty-demo"
-DEMO_PROBE_USER = "A1YJEY40YUW4SE"   # first shopper of the bundled sequences file
+DEMO_MARKER = "demo-events-loaded"   # EventStore marker set once the demo history is in
 FAST_MODELS = ("pop", "itemknn", "als", "content")
 
 
