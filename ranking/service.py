@@ -8,7 +8,7 @@
   checked against the event store's per-user watermark, so events written by another process
   (CLI, another worker) or a forgotten user are picked up too.
 - Scores: every model in the bundle scores the live history (ALS folds the user in with
-  implicit's recalculate_user, cached until the next event); content uses the profile's
+  implicit's recalculate_user, cached until the next event or model swap); content uses the profile's
   time-decayed interest vector; an affinity component uses category / brand / price band;
   a query's candidate pool adds a retrieval component. Fusion weights come from the bundle.
 - Never raises for an unknown / anonymous user: popularity (+ MMR diversity) is the floor.
@@ -237,11 +237,15 @@ class RecommendationService:
                 if name in ("pop", "content") or not len(mh):
                     continue
                 if name == "als":
-                    uf = profile.cache.get("als") if profile else None
-                    if uf is None:
+                    # the cached fold-in belongs to one bundle: keyed on its version, so a swapped-in
+                    # model never meets another model's user factor (the entry is replaced, not added)
+                    cached = profile.cache.get("als") if profile else None
+                    if cached is not None and cached[0] == bundle.version:
+                        uf = cached[1]
+                    else:
                         uf = model.user_factors([mh], [mw])[0]
                         if profile:
-                            profile.cache["als"] = uf
+                            profile.cache["als"] = (bundle.version, uf)
                     s = model.item_factors @ uf
                 else:
                     s = model.score(mh, weights=mw if name != "sasrec" else None)
