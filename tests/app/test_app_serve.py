@@ -74,7 +74,7 @@ def test_app_py_takes_the_serve_flags(monkeypatch, tmp_path):
     assert seen["settings"].llm == "none" and seen["settings"].home == tmp_path
 
 
-def test_app_py_refuses_unknown_flags_and_bad_ports(monkeypatch, capsys):
+def test_app_py_refuses_unknown_flags_and_bad_ports(monkeypatch, capsys, tmp_home):
     code, seen = run_app(monkeypatch, ["--prot", "8080"])
     assert code == 2 and "unrecognized arguments: --prot 8080" in capsys.readouterr().err
     assert seen == {}
