@@ -18,7 +18,7 @@ def test_serve_defaults_bind_localhost():
     assert (args.host, args.port, args.catalog, args.llm) == ("0.0.0.0", 8080, "x", "none")
 
 
-def test_serve_refuses_bad_port(capsys):
+def test_serve_refuses_bad_port(capsys, tmp_home):
     assert main(["serve", "--port", "70000"]) == 2
     assert "Expected --port between 1 and 65535, got 70000" in capsys.readouterr().err
 
