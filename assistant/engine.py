@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+from assistant.arguments import MAX_K, MAX_TEXT_CHARS, check_filters, check_k, check_text, check_user
 from assistant.errors import UserError
 from assistant.settings import DATA_DIR, Settings
 
 log = logging.getLogger(__name__)
 
-MAX_K = 100
 MAX_SESSIONS = 10_000
 CHAT_K = 5          # products per chat answer
 HISTORY_SUPPORT = 0.2  # explain-view strength a behaviour component needs before "you bought X" is said
@@ -35,16 +35,6 @@ class ChatResult:
     def to_dict(self) -> dict:
         return {"reply": self.reply, "products": self.products, "intent": self.intent,
                 "timings_ms": self.timings_ms}
-
-
-def _check_k(k) -> int:
-    try:
-        k = int(k)
-    except (TypeError, ValueError):
-        raise UserError(f"Expected k to be an integer between 1 and {MAX_K}, got {k!r}") from None
-    if not 1 <= k <= MAX_K:
-        raise UserError(f"Expected k to be an integer between 1 and {MAX_K}, got {k}")
-    return k
 
 
 class Engine:
@@ -132,10 +122,7 @@ class Engine:
             return self._chat_log
 
     def _name(self, catalog: str | None) -> str:
-        name = catalog or self.settings.default_catalog
-        if not isinstance(name, str) or not name.strip():
-            raise UserError(f"Expected catalog to be a catalog name, got {catalog!r}")
-        return name.strip()
+        return check_text(catalog, "catalog", required=False) or self.settings.default_catalog
 
     def catalog(self, name: str | None = None):
         name = self._name(name)
@@ -281,10 +268,9 @@ class Engine:
     # ---------------------------------------------------------------- search
     def search(self, query: str, k: int = 10, filters: dict | None = None, catalog: str | None = None) -> list[dict]:
         """Hybrid (dense + BM25) search with hard filters; no personalisation."""
-        k = _check_k(k)
-        if not isinstance(query, str) or not query.strip():
-            raise UserError("Expected query to be a non-empty string, got " + repr(query))
-        filters = _check_filters(filters)
+        k = check_k(k)
+        query = check_text(query, "query", max_chars=MAX_TEXT_CHARS)
+        filters = check_filters(filters)
         cat = self.catalog(catalog)
         hits = self.searcher(catalog).search(query, k=k, filters=filters)
         from assistant.explain import why
@@ -295,7 +281,7 @@ class Engine:
     # ---------------------------------------------------------------- events
     def record_event(self, user_id, item_id, type, event_id=None, value=None, catalog: str | None = None) -> dict:
         """Durably store one behaviour event; the user's next recommendation reflects it."""
-        user_id = _check_user(user_id, required=True)
+        user_id = check_user(user_id, required=True)
         from ranking.events import EVENT_TYPES, EventValidationError
 
         if type not in EVENT_TYPES:
@@ -324,9 +310,9 @@ class Engine:
     def recommend(self, user_id=None, query: str | None = None, k: int = 10, catalog: str | None = None,
                   filters: dict | None = None) -> list[dict]:
         """Personal top-k for the user (anonymous when None), optionally within a query's results."""
-        k = _check_k(k)
-        user_id = _check_user(user_id)
-        filters = _check_filters(filters)
+        k = check_k(k)
+        user_id = check_user(user_id)
+        filters = check_filters(filters)
         cat = self.catalog(catalog)
         intent = None
         candidates = None
@@ -382,7 +368,7 @@ class Engine:
 
         if message is not None and not isinstance(message, str):
             raise UserError(f"Expected message to be a string, got {type(message).__name__}")
-        user_id = _check_user(user_id)
+        user_id = check_user(user_id)
         sid = str(session_id) if session_id not in (None, "") else (f"user:{user_id}" if user_id else "anonymous")
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
@@ -512,10 +498,9 @@ class Engine:
         """Everything the query tester shows: intent, personalised vs plain results, stage timings."""
         from assistant.intent import parse_intent
 
-        k = _check_k(k)
-        if not isinstance(query, str) or not query.strip():
-            raise UserError("Expected query to be a non-empty string, got " + repr(query))
-        user_id = _check_user(user_id)
+        k = check_k(k)
+        query = check_text(query, "query", max_chars=MAX_TEXT_CHARS)
+        user_id = check_user(user_id)
         cat = self.catalog(catalog)
         t = time.perf_counter()
         parse = parse_intent(query, self.llm, self.settings.llm_budget_ms, brands=self._brands(cat))
@@ -565,7 +550,7 @@ class Engine:
         """Erase a shopper's events, live profiles, chat history and sessions."""
         from assistant.privacy import forget_user
 
-        user_id = _check_user(user_id, required=True)
+        user_id = check_user(user_id, required=True)
         counts = forget_user(user_id, events=self.events, chat=self.chat_log,
                              services=list(self._services.values()))
         counts["sessions"] = self.sessions.drop_user(user_id)
@@ -598,47 +583,6 @@ class _ShownProduct:
 
 def _ms(t: float) -> float:
     return round((time.perf_counter() - t) * 1000, 2)
-
-
-def _check_user(user_id, required: bool = False):
-    if user_id in (None, ""):
-        if required:
-            raise UserError("Expected user_id to be a non-empty string, got " + repr(user_id))
-        return None
-    if not isinstance(user_id, str) or len(user_id) > 200 or not user_id.strip():
-        raise UserError(f"Expected user_id to be a non-empty string of at most 200 characters, got {user_id!r}")
-    return user_id.strip()
-
-
-FILTER_KEYS = ("min_price", "max_price", "category", "brand", "must_have", "exclude", "attributes")
-
-
-def _check_filters(filters):
-    if filters in (None, "", {}):
-        return None
-    if isinstance(filters, str):
-        import json
-
-        try:
-            filters = json.loads(filters)
-        except json.JSONDecodeError as exc:
-            raise UserError(f"Expected filters to be a JSON object like {{\"max_price\": 20}}, got invalid JSON "
-                            f"({exc.msg} at character {exc.pos})") from None
-    if not isinstance(filters, dict):
-        raise UserError(f"Expected filters to be an object with keys among {', '.join(FILTER_KEYS)}, "
-                        f"got {type(filters).__name__}")
-    unknown = sorted(set(filters) - set(FILTER_KEYS))
-    if unknown:
-        raise UserError(f"Unknown filter key(s) {', '.join(unknown)}; accepted: {', '.join(FILTER_KEYS)}")
-    from pydantic import ValidationError
-
-    from retrieval.search import SearchFilters
-
-    try:
-        return SearchFilters(**filters)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise UserError(f"Bad filter {'.'.join(str(x) for x in err['loc']) or 'value'}: {err['msg']}") from None
 
 
 def _query_text(intent) -> str:
