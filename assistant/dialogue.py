@@ -5,7 +5,7 @@
     ... search + rank with `intent` ...
     session.record(message, intent, products)       # what was shown, in order
 
-`parser(message, history)` returns an Intent or an `intent.ParseResult` (then kept in
+`parser(message, history)` returns an Intent or an `schema.ParseResult` (then kept in
 `session.last_parse`). Follow-ups are resolved here, deterministically, from cues the rules find
 ("cheaper", "instead", "more like", positions) and the previous intent + products: the LLM never
 has to remember the conversation for the result to be right.
@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from assistant import lexicon
-from assistant.intent import Intent, ParseResult
-from assistant.rules import (CUE_CHEAPER, CUE_INSTEAD, CUE_MORE, CUE_MORE_LIKE, CUE_PRICIER, CUE_THIS,
-                             parse_rules)
+from assistant.intent import parse_intent
+from assistant.rules import parse_rules
+from assistant.schema import (CUE_CHEAPER, CUE_INSTEAD, CUE_MORE, CUE_MORE_LIKE, CUE_PRICIER, CUE_THIS, Intent,
+                              ParseResult)
 
 SEARCH_ACTIONS = ("search", "refine", "recommend_for_me")
 _COLORS = set(lexicon.COLORS_EN.values())
@@ -152,8 +153,6 @@ Parser = Callable[[str, list], Any]   # (message, history) -> Intent | ParseResu
 
 def make_parser(llm=None, budget_ms: float = 20000, **kwargs) -> Parser:
     """The standard parser for `resolve`: `intent.parse_intent` with this LLM and budget."""
-    from assistant.intent import parse_intent
-
     return lambda message, history: parse_intent(message, llm, budget_ms, history=history, **kwargs)
 
 

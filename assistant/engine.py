@@ -13,9 +13,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+from assistant import safety
 from assistant.arguments import MAX_K, MAX_TEXT_CHARS, check_filters, check_k, check_text, check_user
+from assistant.dialogue import SessionStore, make_parser, resolve
 from assistant.errors import UserError
+from assistant.explain import answer_question, format_price, summarize, why
+from assistant.intent import parse_intent
+from assistant.llm import get_llm
+from assistant.privacy import ChatLog, forget_user, redact
 from assistant.settings import DATA_DIR, Settings
+from ranking.bundle import bundle_root, current_version
+from ranking.data import read_sequences, sequences_to_events
+from ranking.events import EVENT_TYPES, EventStore, EventValidationError
+from ranking.service import RecommendationService
+from ranking.train import TrainConfig, train_all
+from retrieval.catalog import CatalogImportError, ColumnMapping
+from retrieval.embedder import make_embedder
+from retrieval.registry import DEMO_NAME, CatalogNotFound, CatalogRegistry, ensure_demo_catalog
+from retrieval.search import HybridSearcher, SearchFilters
+from retrieval.store import make_chroma_client
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +71,6 @@ class Engine:
         self._prepare_lock = threading.Lock()
         self._prepared = False
         self._forgets_seen: int | None = None   # ChatLog.forgets() at the last chat turn
-        from assistant.dialogue import SessionStore
 
         self.sessions = SessionStore(max_sessions=MAX_SESSIONS)
 
@@ -64,8 +79,6 @@ class Engine:
     def embedder(self):
         with self._lock:
             if self._embedder is None:
-                from retrieval.embedder import make_embedder
-
                 self._embedder = make_embedder(self.settings.embedder, self.settings.cache_dir)
             return self._embedder
 
@@ -73,9 +86,6 @@ class Engine:
     def registry(self):
         with self._lock:
             if self._registry is None:
-                from retrieval.catalogs import CatalogRegistry
-                from retrieval.store import make_chroma_client
-
                 if self.settings.chroma_url:
                     try:
                         self._client = make_chroma_client(url=self.settings.chroma_url)
@@ -94,8 +104,6 @@ class Engine:
     def events(self):
         with self._lock:
             if self._events is None:
-                from ranking.events import EventStore
-
                 self.settings.home.mkdir(parents=True, exist_ok=True)
                 # an event must name a product of some loaded catalog (checked per catalog upstream)
                 self._events = EventStore(self.settings.events_db, known_items=self._known_item)
@@ -106,8 +114,6 @@ class Engine:
         """The intent LLM (None = deterministic parser only). Loaded lazily on first use."""
         with self._lock:
             if self._llm is None:
-                from assistant.llm import get_llm
-
                 quant = None if self.settings.llm_quant == "auto" else self.settings.llm_quant
                 self._llm = get_llm(self.settings, quant=quant) or False
             return self._llm or None
@@ -116,8 +122,6 @@ class Engine:
     def chat_log(self):
         with self._lock:
             if self._chat_log is None:
-                from assistant.privacy import ChatLog
-
                 self._chat_log = ChatLog.for_home(self.settings.home)
             return self._chat_log
 
@@ -128,8 +132,6 @@ class Engine:
         name = self._name(name)
         with self._lock:
             if name not in self._catalogs:
-                from retrieval.catalogs import CatalogNotFound
-
                 try:
                     self._catalogs[name] = self.registry.load(name)
                 except CatalogNotFound:
@@ -146,16 +148,12 @@ class Engine:
             return self._searchers[name]
 
     def _make_searcher(self, catalog):
-        from retrieval.search import HybridSearcher
-
         return HybridSearcher.for_catalog(catalog, self.embedder, self.registry)
 
     def service(self, name: str | None = None):
         name = self._name(name)
         with self._lock:
             if name not in self._services:
-                from ranking.service import RecommendationService
-
                 self._services[name] = RecommendationService(self.catalog(name), self.events,
                                                              self.settings.models_dir)
             return self._services[name]
@@ -173,7 +171,6 @@ class Engine:
         with self._prepare_lock:
             if self._prepared:
                 return
-            from retrieval.catalogs import DEMO_NAME, ensure_demo_catalog
 
             t0 = time.perf_counter()
             summary = ensure_demo_catalog(self.registry, DATA_DIR, progress=progress)
@@ -182,8 +179,6 @@ class Engine:
                          f"in {time.perf_counter() - t0:.0f} s")
             catalog = self.catalog(DEMO_NAME)
             if not self._demo_events_loaded():
-                from ranking.data import read_sequences, sequences_to_events
-
                 progress("Loading the demo shoppers' history (Amazon Beauty, 198,502 events) ...")
                 seqs = read_sequences(DATA_DIR / "beauty" / "sequences.txt.gz")
                 result = self.events.add_many(sequences_to_events(seqs, source=DEMO_SOURCE), skip_invalid=True)
@@ -191,11 +186,7 @@ class Engine:
                 # demo (the first one included) must never bring their events back at the next start
                 self.events.set_marker(DEMO_MARKER, f"{result.inserted} events, {time.time():.0f}")
             if train:
-                from ranking.bundle import bundle_root, current_version
-
                 if current_version(bundle_root(self.settings.models_dir, DEMO_NAME)) is None:
-                    from ranking.train import TrainConfig, train_all
-
                     progress("Training the recommendation models (first run only, about a minute) ...")
                     train_all(catalog, self.events, self.settings.models_dir,
                               TrainConfig(models=FAST_MODELS), progress=progress)
@@ -273,7 +264,6 @@ class Engine:
         filters = check_filters(filters)
         cat = self.catalog(catalog)
         hits = self.searcher(catalog).search(query, k=k, filters=filters)
-        from assistant.explain import why
 
         return [self._product_json(cat, h.id, h.score, h.components, why(h, cat))
                 for h in hits]
@@ -282,7 +272,6 @@ class Engine:
     def record_event(self, user_id, item_id, type, event_id=None, value=None, catalog: str | None = None) -> dict:
         """Durably store one behaviour event; the user's next recommendation reflects it."""
         user_id = check_user(user_id, required=True)
-        from ranking.events import EVENT_TYPES, EventValidationError
 
         if type not in EVENT_TYPES:
             raise UserError(f"Expected type to be one of {', '.join(EVENT_TYPES)}, got {type!r}")
@@ -292,8 +281,6 @@ class Engine:
                 raise UserError(f"Unknown item_id {item_id!r} in catalog {cat.name!r}: expected the id of a "
                                 f"catalog product (see /search)")
         if type == "search" and isinstance(value, str):
-            from assistant.privacy import redact
-
             value = redact(value)   # search text is stored: no emails / phones / card numbers
         event = {"user_id": user_id, "item_id": item_id or None, "type": type, "timestamp": time.time(),
                  "value": value}
@@ -330,8 +317,6 @@ class Engine:
         return {e.item_id for e in self.events.user_events(user_id)[-MAX_K:] if e.type == "cart" and e.item_id}
 
     def _explained(self, cat, items, candidates, intent, price_max=None) -> list[dict]:
-        from assistant.explain import why
-
         hits = {h.id: h for h in (candidates or [])}
         out = []
         for it in items:
@@ -362,9 +347,6 @@ class Engine:
 
     def chat_stream(self, message, user_id=None, session_id=None, catalog: str | None = None) -> Iterator[ChatResult]:
         """One chat turn. Yields the products first (with the summary line), then the full reply."""
-        from assistant import safety
-        from assistant.dialogue import make_parser, resolve
-        from assistant.explain import answer_question, summarize
 
         if message is not None and not isinstance(message, str):
             raise UserError(f"Expected message to be a string, got {type(message).__name__}")
@@ -496,7 +478,6 @@ class Engine:
     # ---------------------------------------------------------------- merchant lab
     def lab(self, query: str, user_id=None, k: int = 10, catalog: str | None = None) -> dict:
         """Everything the query tester shows: intent, personalised vs plain results, stage timings."""
-        from assistant.intent import parse_intent
 
         k = check_k(k)
         query = check_text(query, "query", max_chars=MAX_TEXT_CHARS)
@@ -534,8 +515,6 @@ class Engine:
     # ---------------------------------------------------------------- catalogs & users
     def import_catalog(self, path, name: str, mapping: dict | None = None, skip_bad_rows: bool = False,
                        progress=None) -> dict:
-        from retrieval.catalog import CatalogImportError, ColumnMapping
-
         try:
             summary = self.registry.import_file(Path(path), name, mapping=ColumnMapping.from_dict(mapping),
                                                 skip_bad_rows=skip_bad_rows, progress=progress)
@@ -548,7 +527,6 @@ class Engine:
 
     def forget_user(self, user_id: str) -> dict:
         """Erase a shopper's events, live profiles, chat history and sessions."""
-        from assistant.privacy import forget_user
 
         user_id = check_user(user_id, required=True)
         counts = forget_user(user_id, events=self.events, chat=self.chat_log,
@@ -599,7 +577,6 @@ def _query_text(intent) -> str:
 def _intent_filters(intent):
     """Hard filters from the intent: price range and excluded terms. Brand and must-have words
     are soft (they go into the query text): a demo catalog without brand fields must still answer."""
-    from retrieval.search import SearchFilters
 
     f = SearchFilters(min_price=intent.price_min, max_price=intent.price_max, exclude=list(intent.exclude))
     return None if f.is_empty() else f
@@ -643,8 +620,6 @@ def _explain_view(components: dict, hit, product, price_max) -> dict:
 
 
 def _reply_text(line: str, products: list[dict]) -> str:
-    from assistant.explain import format_price
-
     rows = [line]
     for i, p in enumerate(products, 1):
         price = f" — {format_price(p['price'], p['currency'])}" if p.get("price") is not None else ""

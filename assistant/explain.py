@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 from assistant import lexicon
+from assistant.rules import parse_rules
+from assistant.schema import CJK
+from retrieval.catalog import format_price
+from retrieval.lexical import stem, stem_set, tokenize
 
 # A component contributes to "why" only at or above these values (components are in [0, 1]
 # after fusion's normalisation; a missing component never produces a reason).
@@ -23,7 +27,6 @@ HISTORY_VERBS = {"purchase": "bought", "cart": "put in your cart", "click": "loo
                  "view": "looked at", "rating": "rated", "search": "searched for"}
 HISTORY_VERBS_ZH = {"purchase": "买过", "cart": "加入过购物车", "click": "看过", "view": "看过",
                     "rating": "评价过", "search": "搜索过"}
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CNY": "¥", "INR": "₹", "JPY": "¥"}
 _STOP = set("a an the and or for with of to in on at by from my me i is are be it this that some any "
             "gift set new".split())
 
@@ -50,16 +53,6 @@ def _lookup(catalog: Any, item_id: str | None):
         return None
 
 
-def format_price(price: float | None, currency: str | None = None) -> str:
-    if price is None:
-        return ""
-    symbol = _SYMBOLS.get((currency or "").upper())
-    amount = f"{price:,.2f}" if price != int(price) else f"{int(price):,}"
-    if symbol:
-        return f"{symbol}{amount}"
-    return f"{amount} {currency}" if currency else amount
-
-
 def _short_title(title: str, n: int = 60) -> str:
     title = re.sub(r"\s+", " ", str(title or "")).strip()
     return title if len(title) <= n else title[: n - 1].rsplit(" ", 1)[0] + "…"
@@ -74,20 +67,6 @@ def product_text(product: Any) -> str:
     return "\n".join(str(p) for p in parts if p)
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+(?:[-'][a-z0-9]+)*", text.lower())
-
-
-def _stem(word: str) -> str:
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("ses", "xes", "zes", "ches", "shes")) and len(word) > 4:
-        return word[:-2]
-    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
-        return word[:-1]
-    return word
-
-
 def matched_terms(item: Any, product: Any = None, intent: Any = None) -> list[str]:
     """Query terms that really occur in the product: the searcher's own list when it has one,
     otherwise the intent's search words found in the product's catalog text."""
@@ -100,11 +79,11 @@ def matched_terms(item: Any, product: Any = None, intent: Any = None) -> list[st
         return [t for t in dict.fromkeys(str(t) for t in terms) if t]
     if product is None or intent is None:
         return []
-    text_stems = {_stem(w) for w in _words(product_text(product))}
+    text_stems = stem_set(product_text(product))
     query = _get(intent, "search_text", "") or ""
     out = []
-    for w in _words(query):
-        if w not in _STOP and len(w) > 2 and _stem(w) in text_stems and w not in out:
+    for w in tokenize(query):
+        if w not in _STOP and len(w) > 2 and stem(w) in text_stems and w not in out:
             out.append(w)
     return out
 
@@ -209,7 +188,7 @@ _COMMON_CAPS = {"Here", "These", "This", "The", "All", "Both", "If", "For", "You
 
 
 def _norm_tokens(text: str) -> set[str]:
-    return {_stem(w) for w in _words(text) if len(w) > 1}
+    return {stem(w) for w in tokenize(text) if len(w) > 1}
 
 
 def _supported_span(span: str, allowed_tokens: list[set[str]]) -> bool:
@@ -272,15 +251,8 @@ def ground_report(summary: str, products: Sequence, *, catalog_titles: Iterable[
     return GroundingReport(text=text, removed=removed, reasons=reasons)
 
 
-def ground(summary: str, products: Sequence, **kwargs) -> str:
-    """The summary with every sentence that cites an unshown product or price removed."""
-    return ground_report(summary, products, **kwargs).text
-
-
-def summarize(intent: Any, products: Sequence, llm=None, *, budget_ms: float = 8000,
-              catalog_titles: Iterable[str] | None = None) -> str:
-    """A short reply line for the products shown. Deterministic by default; with an LLM, its
-    summary passes through `ground` (and the deterministic line is used if nothing survives)."""
+def summarize(intent: Any, products: Sequence) -> str:
+    """A short reply line for the products shown, built from the intent (no free text)."""
     zh = _get(intent, "language", "en") == "zh"
     n = len(products)
     if n == 0:
@@ -302,23 +274,8 @@ def summarize(intent: Any, products: Sequence, llm=None, *, budget_ms: float = 8
     if recipient:
         constraints.append(("送给 " if zh else "for your ") + recipient)
     detail = f" ({'; '.join(constraints)})" if constraints else ""
-    base = (f"为你找到 {n} 件{what}{detail}：" if zh else f"Here {'is' if n == 1 else 'are'} {n} "
+    return (f"为你找到 {n} 件{what}{detail}：" if zh else f"Here {'is' if n == 1 else 'are'} {n} "
             f"{'match' if n == 1 else 'matches'} for {what}{detail}:")
-    if llm is None:
-        return base
-    try:
-        from assistant.intent import _call_with_budget
-        from assistant.prompts import load_prompt
-
-        listing = "\n".join(f"{i}. {_get(p, 'title', '')} — {format_price(_get(p, 'price'), _get(p, 'currency'))}"
-                            for i, p in enumerate(products, 1))
-        messages = [{"role": "user", "content": load_prompt("answer_summary").render(
-            request=what + detail, products=listing, language="Chinese" if zh else "English")}]
-        text = _call_with_budget(lambda: llm.complete(messages, max_tokens=120), budget_ms / 1000.0)
-        grounded = ground(str(text), products, catalog_titles=catalog_titles)
-        return grounded if len(grounded) >= 20 else base
-    except Exception:  # noqa: BLE001 - a summary is optional; never fail the turn for it
-        return base
 
 
 # ---------------------------------------------------------------------------------------------
@@ -358,8 +315,6 @@ class Answer:
 
 
 def _question_topic(question: str) -> str:
-    from assistant.rules import parse_rules
-
     parsed = parse_rules(question).intent
     candidates = parsed.must_have + parsed.exclude
     if candidates:
@@ -373,17 +328,12 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?。！？])\s+|\n+|;\s+|•", text) if s.strip()]
 
 
-def answer_question(question: str, product: Any, *, llm=None, budget_ms: float = 8000,
-                    language: str | None = None) -> Answer:
+def answer_question(question: str, product: Any, *, language: str | None = None) -> Answer:
     """Answer a question about one shown product from its catalog text only.
 
     Finds the asked-about term (and its synonyms) in the title, description and attributes and
-    quotes the catalog sentence; says plainly when the catalog does not say. With an LLM, a
-    'not found' is re-checked by asking it for a yes/no plus an exact quote, accepted only when
-    the quote really is in the catalog text.
+    quotes the catalog sentence; says plainly when the catalog does not say.
     """
-    from assistant.rules import CJK
-
     zh = (language or ("zh" if CJK.search(question or "") else "en")) == "zh"
     title = _short_title(_get(product, "title", "this product"), 80)
     for pattern, field_name in _FIELD_QUESTIONS:
@@ -419,35 +369,8 @@ def answer_question(question: str, product: Any, *, llm=None, budget_ms: float =
                     lead = "The catalog says" + (" (note the negation)" if negated else "")
                     text = f"{lead}: \"{quote}\""
                 return Answer(text, True, quote, topic)
-    if llm is not None and topic:
-        checked = _llm_check(question, topic, catalog, llm, budget_ms)
-        if checked is not None:
-            return Answer((f"商品资料里写着：“{checked}”" if zh else f"The catalog says: \"{checked}\""),
-                          True, checked, topic)
     about = topic or ("这个问题" if zh else "that")
     text = (f"商品资料没有提到{title}是否{about}。" if zh
             else f"The catalog doesn't say whether {title} is {about}." if topic and len(topic.split()) <= 3
             else f"The catalog doesn't say anything about {about} for {title}.")
     return Answer(text, False, None, topic or None)
-
-
-def _llm_check(question: str, topic: str, catalog: str, llm, budget_ms: float) -> str | None:
-    try:
-        from assistant.intent import _call_with_budget, extract_json
-        from assistant.prompts import load_prompt
-
-        schema = {"type": "object", "properties": {
-            "answer": {"type": "string", "enum": ["yes", "no", "not_stated"]},
-            "quote": {"type": "string"}}, "required": ["answer", "quote"], "additionalProperties": False}
-        messages = [{"role": "user", "content": load_prompt("product_question").render(
-            question=question, catalog_text=catalog[:3000])}]
-        text = _call_with_budget(lambda: llm.complete(messages, json_schema=schema, max_tokens=120),
-                                 budget_ms / 1000.0)
-        data = extract_json(text)
-        quote = str(data.get("quote", "")).strip()
-        if data.get("answer") in ("yes", "no") and len(quote) >= 4 and \
-                re.sub(r"\s+", " ", quote.lower()) in re.sub(r"\s+", " ", catalog.lower()):
-            return quote
-    except Exception:  # noqa: BLE001 - fall back to "the catalog does not say"
-        return None
-    return None

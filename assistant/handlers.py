@@ -14,12 +14,12 @@ Two groups:
 from __future__ import annotations
 
 import html
-import math
 import uuid
 from typing import Any, Callable, Iterable, Iterator
 
 from assistant.arguments import MAX_ID_CHARS, MAX_TEXT_CHARS, check_filters, check_k, check_text
 from assistant.errors import UserError
+from retrieval.catalog import format_price
 
 MAX_MESSAGE_CHARS = MAX_TEXT_CHARS   # longer chat messages are refused, not truncated silently
 NEW_SHOPPER = "__new__"     # dropdown value meaning "generate a fresh anonymous shopper id"
@@ -37,8 +37,6 @@ CARD_ACTIONS: dict[str, tuple[str, float | None]] = {
 }
 CARD_BUTTONS = (("view", "View"), ("like", "Like"), ("cart", "Add to cart"), ("buy", "Buy"))
 ACTION_PAST = {"view": "Viewed", "like": "Liked", "cart": "Added to cart", "buy": "Bought"}
-
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹"}
 
 
 # ------------------------------------------------------------------------------ public API
@@ -98,23 +96,6 @@ def esc(value: Any) -> str:
     they show as the characters they stand for; then everything is escaped, so nothing in the data
     can become markup."""
     return html.escape(html.unescape("" if value is None else str(value)), quote=True)
-
-
-def format_price(price: Any, currency: str | None = None) -> str:
-    """'$12.99', '12.99 CHF', or '' when the price is unknown."""
-    if price is None or isinstance(price, bool):
-        return ""
-    try:
-        price = float(price)
-    except (TypeError, ValueError):
-        return ""
-    if not math.isfinite(price):
-        return ""
-    cur = (currency or "").strip().upper()
-    symbol = CURRENCY_SYMBOLS.get(cur or "USD")
-    if symbol:
-        return f"{symbol}{price:,.2f}"
-    return f"{price:,.2f} {cur}"
 
 
 def _card(p: dict, *, buttons: bool) -> str:

@@ -14,278 +14,17 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Any, Literal, Sequence
+from typing import Any, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ValidationError
 
 from assistant import lexicon
+from assistant.jsontext import object_end
+from assistant.prompts import load_prompt
+from assistant.rules import STOPWORDS_EN, parse_rules, price_numbers
+from assistant.schema import CJK, CUE_CONSTRAINT_ONLY, Intent, ParseResult, RuleParse, intent_json_schema
 
 log = logging.getLogger(__name__)
-
-ACTIONS = ("search", "refine", "compare", "ask_about_product", "recommend_for_me", "chitchat")
-SORTS = ("relevance", "price_asc", "price_desc", "rating", "popularity", "newest")
-Action = Literal["search", "refine", "compare", "ask_about_product", "recommend_for_me", "chitchat"]
-Sort = Literal["relevance", "price_asc", "price_desc", "rating", "popularity", "newest"]
-
-_ACTION_ALIASES = {
-    "find": "search", "shop": "search", "buy": "search", "query": "search", "browse": "search",
-    "refinement": "refine", "filter": "refine", "narrow": "refine", "modify": "refine",
-    "comparison": "compare", "ask": "ask_about_product", "question": "ask_about_product",
-    "product_question": "ask_about_product", "ask_product": "ask_about_product",
-    "details": "ask_about_product", "recommend": "recommend_for_me", "recommendation": "recommend_for_me",
-    "personalized": "recommend_for_me", "chat": "chitchat", "greeting": "chitchat", "smalltalk": "chitchat",
-    "small_talk": "chitchat", "other": "chitchat", "none": "chitchat",
-}
-_SORT_ALIASES = {
-    "": "relevance", "none": "relevance", "null": "relevance", "default": "relevance", "best_match": "relevance",
-    "price": "price_asc", "cheapest": "price_asc", "price_low_to_high": "price_asc", "lowest_price": "price_asc",
-    "price_ascending": "price_asc", "low_price": "price_asc", "most_expensive": "price_desc",
-    "price_high_to_low": "price_desc", "highest_price": "price_desc", "price_descending": "price_desc",
-    "best_rated": "rating", "top_rated": "rating", "highest_rated": "rating", "ratings": "rating",
-    "reviews": "rating", "popular": "popularity", "most_popular": "popularity", "best_selling": "popularity",
-    "bestseller": "popularity", "trending": "popularity", "new": "newest", "latest": "newest",
-}
-_ISO = {"USD", "EUR", "GBP", "CNY", "INR", "JPY", "CAD", "AUD"}
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-
-
-def _clean_str(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = re.sub(r"\s+", " ", str(value)).strip()
-    if text.lower() in ("", "none", "null", "n/a", "unknown", "any", "-"):
-        return None
-    return text
-
-
-def _canon(value: str | None, *tables: dict[str, str]) -> str | None:
-    if value is None:
-        return None
-    key = value.lower().strip()
-    key = re.sub(r"^(?:my|our|a|an|the|for)\s+", "", key)
-    key = re.sub(r"^(?:my|our|a|an|the)\s+", "", key)
-    for table in tables:
-        if key in table:
-            return table[key]
-        if value in table:
-            return table[value]
-    return key
-
-
-class Intent(BaseModel):
-    """What the shopper wants from this turn. All text is normalised (English, lowercase)."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-    action: Action = "search"
-    # English keywords for retrieval (Chinese product words translated), without price/negations.
-    search_text: str = ""
-    # Product type, English, singular ("lipstick", "face cream"); a soft hint, not a catalog column.
-    category: str | None = None
-    brand: str | None = None
-    price_min: float | None = Field(default=None, ge=0)
-    price_max: float | None = Field(default=None, ge=0)
-    # ISO 4217 code when the shopper named a currency ("USD", "CNY", "EUR", ...); None otherwise.
-    currency: str | None = None
-    # Attributes the shopper requires ("matte", "red", "paraben-free").
-    must_have: list[str] = Field(default_factory=list)
-    # Terms the shopper rejects ("black", "fragrance", "parabens").
-    exclude: list[str] = Field(default_factory=list)
-    recipient: str | None = None   # "wife", "mother", "men" ...; None = the shopper
-    occasion: str | None = None    # "birthday", "christmas", "travel" ...
-    sort: Sort = "relevance"
-    # 1-based positions of products shown in the previous turn; -1 = the last one shown.
-    refers_to: list[int] = Field(default_factory=list)
-    language: Literal["en", "zh"] = "en"
-
-    @field_validator("action", mode="before")
-    @classmethod
-    def _action(cls, value: Any) -> Any:
-        if value is None:
-            return "search"
-        key = str(value).strip().lower().replace("-", "_").replace(" ", "_")
-        return _ACTION_ALIASES.get(key, key)
-
-    @field_validator("sort", mode="before")
-    @classmethod
-    def _sort(cls, value: Any) -> Any:
-        if value is None:
-            return "relevance"
-        key = str(value).strip().lower().replace("-", "_").replace(" ", "_")
-        return _SORT_ALIASES.get(key, key)
-
-    @field_validator("search_text", mode="before")
-    @classmethod
-    def _search_text(cls, value: Any) -> str:
-        return (_clean_str(value) or "").lower()
-
-    @field_validator("category", mode="before")
-    @classmethod
-    def _category(cls, value: Any) -> str | None:
-        return _canon(_clean_str(value), lexicon.PRODUCTS_EN, lexicon.PRODUCTS_ZH)
-
-    @field_validator("brand", mode="before")
-    @classmethod
-    def _brand(cls, value: Any) -> str | None:
-        text = _clean_str(value)
-        if text is None:
-            return None
-        return lexicon.BRANDS.get(text.lower()) or lexicon.BRANDS_ZH.get(text) or text
-
-    @field_validator("recipient", mode="before")
-    @classmethod
-    def _recipient(cls, value: Any) -> str | None:
-        text = _clean_str(value)
-        if text is None or text.lower() in ("me", "myself", "self", "i", "user", "shopper"):
-            return None
-        return _canon(text, lexicon.RECIPIENTS_EN, lexicon.RECIPIENTS_ZH)
-
-    @field_validator("occasion", mode="before")
-    @classmethod
-    def _occasion(cls, value: Any) -> str | None:
-        return _canon(_clean_str(value), lexicon.OCCASIONS_EN, lexicon.OCCASIONS_ZH)
-
-    @field_validator("currency", mode="before")
-    @classmethod
-    def _currency(cls, value: Any) -> str | None:
-        text = _clean_str(value)
-        if text is None:
-            return None
-        code = lexicon.CURRENCIES.get(text.lower(), lexicon.CURRENCIES.get(text, text.upper()))
-        return code if code in _ISO else None
-
-    @field_validator("price_min", "price_max", mode="before")
-    @classmethod
-    def _price(cls, value: Any) -> Any:
-        if value in (None, "", "null", "none"):
-            return None
-        if isinstance(value, str):
-            match = re.search(r"\d+(?:\.\d+)?", value.replace(",", ""))
-            if not match:
-                return None
-            value = float(match.group())
-        if isinstance(value, (int, float)) and value < 0:
-            return None
-        return value
-
-    @field_validator("must_have", "exclude", mode="before")
-    @classmethod
-    def _terms(cls, value: Any) -> list[str]:
-        if value is None:
-            return []
-        if isinstance(value, str):
-            value = [v for v in re.split(r"[,;/]|\band\b", value)]
-        out: list[str] = []
-        for item in value:
-            text = _clean_str(item)
-            if text is None:
-                continue
-            text = text.lower()
-            text = (lexicon.COLORS_ZH.get(text) or lexicon.ATTRIBUTES_ZH.get(text)
-                    or lexicon.INGREDIENTS_ZH.get(text) or text)
-            if text not in out:
-                out.append(text)
-        return out
-
-    @field_validator("refers_to", mode="before")
-    @classmethod
-    def _refers(cls, value: Any) -> list[int]:
-        if value is None:
-            return []
-        if isinstance(value, (int, float, str)):
-            value = [value]
-        out: list[int] = []
-        for item in value:
-            try:
-                pos = int(item)
-            except (TypeError, ValueError):
-                continue
-            if (pos >= 1 or pos == -1) and pos not in out:
-                out.append(pos)
-        return out
-
-    @field_validator("language", mode="before")
-    @classmethod
-    def _language(cls, value: Any) -> str:
-        key = str(value or "en").strip().lower()
-        return "zh" if key in ("zh", "cn", "zh-cn", "chinese", "中文", "zh_cn") else "en"
-
-    @model_validator(mode="after")
-    def _consistent(self) -> "Intent":
-        if self.price_min is not None and self.price_max is not None and self.price_min > self.price_max:
-            lo, hi = self.price_max, self.price_min
-            object.__setattr__(self, "price_min", lo)
-            object.__setattr__(self, "price_max", hi)
-        clash = [t for t in self.must_have if t in self.exclude]
-        if clash:  # an explicit "not X" wins over "X"
-            object.__setattr__(self, "must_have", [t for t in self.must_have if t not in clash])
-        return self
-
-    # ---------------------------------------------------------------------------------------
-    @classmethod
-    def from_llm(cls, data: Any, language: str = "en") -> "Intent":
-        """Validate an LLM's JSON object leniently: unknown keys dropped, aliases accepted."""
-        if not isinstance(data, dict):
-            raise ValueError(f"Expected a JSON object, got {type(data).__name__}")
-        aliases = {"max_price": "price_max", "min_price": "price_min", "query": "search_text",
-                   "keywords": "search_text", "attributes": "must_have", "excludes": "exclude",
-                   "exclusions": "exclude", "positions": "refers_to", "product_type": "category"}
-        clean = {}
-        for key, value in data.items():
-            key = aliases.get(key, key)
-            if key in cls.model_fields and key not in clean:
-                clean[key] = value
-        clean["language"] = language
-        return cls.model_validate(clean)
-
-    def filters(self) -> dict:
-        """The hard constraints as a plain dict (price range, brand, must_have, exclude)."""
-        return {"min_price": self.price_min, "max_price": self.price_max, "brand": self.brand,
-                "must_have": list(self.must_have), "exclude": list(self.exclude)}
-
-
-def intent_json_schema() -> dict:
-    """A flat JSON schema for constrained decoding (simple types; every key required)."""
-    nullable_str = {"type": ["string", "null"]}
-    nullable_num = {"type": ["number", "null"]}
-    return {
-        "type": "object",
-        "properties": {
-            "action": {"type": "string", "enum": list(ACTIONS)},
-            "search_text": {"type": "string"},
-            "category": nullable_str,
-            "brand": nullable_str,
-            "price_min": nullable_num,
-            "price_max": nullable_num,
-            "currency": nullable_str,
-            "must_have": {"type": "array", "items": {"type": "string"}},
-            "exclude": {"type": "array", "items": {"type": "string"}},
-            "recipient": nullable_str,
-            "occasion": nullable_str,
-            "sort": {"type": "string", "enum": list(SORTS)},
-            "refers_to": {"type": "array", "items": {"type": "integer"}},
-        },
-        "required": ["action", "search_text", "category", "brand", "price_min", "price_max", "currency",
-                     "must_have", "exclude", "recipient", "occasion", "sort", "refers_to"],
-        "additionalProperties": False,
-    }
-
-
-# ---------------------------------------------------------------------------------------------
-# The pipeline
-@dataclass
-class ParseResult:
-    intent: Intent
-    source: Literal["rules", "llm", "fallback"]   # fallback = the LLM was tried and failed / timed out
-    ms: float                                     # wall time of the whole parse
-    confidence: float = 1.0                       # the rules' own confidence
-    error: str | None = None                      # why the LLM path fell back (for logs / benchmarks)
-    llm_raw: Intent | None = field(default=None, repr=False)  # the LLM's validated intent before merging
-
-    def to_dict(self) -> dict:
-        return {"intent": self.intent.model_dump(), "source": self.source, "ms": round(self.ms, 1),
-                "confidence": round(self.confidence, 3), "error": self.error}
 
 
 DEFAULT_MIN_CONFIDENCE = 0.85   # the rules alone answer when at least this confident
@@ -333,24 +72,9 @@ def extract_json(text: str) -> Any:
     start = text.find("{")
     if start < 0:
         raise ValueError(f"Expected a JSON object, got {text[:80]!r}")
-    depth, in_str, escaped = 0, False, False
-    for i in range(start, len(text)):
-        ch = text[i]
-        if in_str:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return json.loads(text[start:i + 1])
+    end = object_end(text)
+    if end is not None:
+        return json.loads(text[start:end])
     raise ValueError(f"Expected a complete JSON object, got {text[start:start + 80]!r}...")
 
 
@@ -370,8 +94,6 @@ def _history_text(history: Sequence | None, limit: int = 4) -> str:
 
 
 def build_messages(message: str, history: Sequence | None = None) -> list[dict]:
-    from assistant.prompts import load_prompt
-
     return [
         {"role": "system", "content": load_prompt("intent_system").render()},
         {"role": "user", "content": load_prompt("intent_user").render(
@@ -385,8 +107,6 @@ def llm_intent(message: str, llm, *, history: Sequence | None = None, timeout_s:
 
     Raises (LLMTimeout, ValueError, ValidationError, or the backend's error) when it fails.
     """
-    from assistant.prompts import load_prompt
-
     deadline = time.monotonic() + timeout_s
     schema = intent_json_schema()
     messages = build_messages(message, history)
@@ -424,8 +144,6 @@ def parse_intent(message: str, llm=None, budget_ms: float = 20000, history: Sequ
     `llm` is any object with `complete(messages, *, json_schema=None, max_tokens=...)`, or None.
     `budget_ms` bounds the LLM (including the repair attempt); past it the rules' parse is used.
     """
-    from assistant.rules import parse_rules
-
     started = time.perf_counter()
     rules = parse_rules(message, brands=brands)
 
@@ -492,11 +210,9 @@ _PEOPLE_AND_OCCASION_WORDS = {w for k in list(lexicon.RECIPIENTS_EN) + list(lexi
 def _is_attribute(term: str, zh: bool, message: str, rules_unknown: bool) -> bool:
     """A required attribute: not negated ("no sulfates"), not a product / person / occasion / filler
     word, and supported by the message."""
-    from assistant.rules import STOPWORDS_EN
-
     ordered = re.findall(r"[a-z]+", term.lower())
     words = set(ordered)
-    if not words or _CJK.search(term) or ordered[0] in ("no", "not", "without", "non", "never", "nothing"):
+    if not words or CJK.search(term) or ordered[0] in ("no", "not", "without", "non", "never", "nothing"):
         return False
     if words & (_NOT_ATTRIBUTE_WORDS | _PEOPLE_AND_OCCASION_WORDS) or words <= STOPWORDS_EN:
         return False
@@ -508,10 +224,8 @@ def _is_attribute(term: str, zh: bool, message: str, rules_unknown: bool) -> boo
     return _grounded_words(term, message)
 
 
-def merge(rules, raw: Intent, message: str) -> Intent:
+def merge(rules: RuleParse, raw: Intent, message: str) -> Intent:
     """Combine the rules' parse (RuleParse) with the LLM's validated Intent."""
-    from assistant.rules import CUE_CONSTRAINT_ONLY, price_numbers
-
     r = rules.intent
     zh = r.language == "zh"
     found = rules.found
@@ -570,7 +284,7 @@ def merge(rules, raw: Intent, message: str) -> Intent:
             out["occasion"] = raw.occasion
 
     # a category must be a product type (one of its words is a known product word: "squalane serum")
-    llm_category_ok = bool(raw.category) and not _CJK.search(raw.category) and searchy and not follow_up \
+    llm_category_ok = bool(raw.category) and not CJK.search(raw.category) and searchy and not follow_up \
         and bool(set(raw.category.split()) & _PRODUCT_WORDS) \
         and not set(raw.category.split()) & ({"gift", "gifts", "present"} | set(_OCCASIONS) | set(_RECIPIENTS))
     if "category" not in found and llm_category_ok:
@@ -586,7 +300,7 @@ def merge(rules, raw: Intent, message: str) -> Intent:
     # when the rules met words they did not know (translations, inferred product types)
     words = r.search_text.split()
     if rules.unknown and not follow_up and out["action"] in ("search", "refine") and raw.search_text \
-            and not _CJK.search(raw.search_text):
+            and not CJK.search(raw.search_text):
         words += [w for w in raw.search_text.split() if w not in words]
     for term in ([out["category"]] if out["category"] else []) + out["must_have"]:
         if term and term not in " ".join(words):

@@ -9,15 +9,15 @@ Rows sharing a "session" are resolved in file order through `dialogue.resolve`, 
 """
 from __future__ import annotations
 
-import json
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
 from assistant.dialogue import Session, resolve
-from assistant.intent import Intent
+from assistant.jsontext import read_jsonl
+from assistant.schema import Intent
+from retrieval.lexical import stem_set
 
 FIELDS = ("action", "search_text", "category", "brand", "price_min", "price_max", "currency", "must_have",
           "exclude", "recipient", "occasion", "sort", "refers_to", "language")
@@ -25,31 +25,11 @@ _DEFAULTS = Intent().model_dump()
 
 
 def load_rows(path: Path) -> list[dict]:
-    rows = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}, line {n}: not valid JSON ({exc.msg})") from None
-    return rows
-
-
-def _stem(word: str) -> str:
-    if word.endswith("y") and len(word) > 6 and word[-2] not in "aeiou":
-        word = word[:-1]          # shimmery -> shimmer, glittery -> glitter
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("ses", "xes", "zes", "ches", "shes")) and len(word) > 4:
-        return word[:-2]
-    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
-        return word[:-1]
-    return word
+    return [rec for _, rec in read_jsonl(path, 'an annotated message {"id": ..., "message": ..., "expected": {...}}')]
 
 
 def _words(text: str) -> set[str]:
-    return {_stem(w) for w in re.findall(r"[a-z0-9]+", str(text).lower().replace("-", " "))}
+    return stem_set(str(text))
 
 
 def term_match(a: str, b: str) -> bool:

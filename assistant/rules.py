@@ -14,29 +14,15 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
 from assistant import lexicon
-from assistant.intent import Intent
+from assistant.schema import (CJK, CUE_CHEAPER, CUE_CONSTRAINT_ONLY, CUE_GIFT, CUE_INSTEAD, CUE_MORE,
+                              CUE_MORE_LIKE, CUE_OFF_TOPIC, CUE_PRICIER, CUE_SELECT, CUE_THIS, Intent, RuleParse)
 
-CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 HOLE = "\x00"  # consumed characters are replaced by this, so later stages skip them
-
-
-@dataclass
-class RuleParse:
-    intent: Intent
-    confidence: float                               # 0..1
-    found: set[str] = field(default_factory=set)    # Intent fields set from explicit evidence
-    cues: set[str] = field(default_factory=set)     # dialogue cues (see CUE_* below)
-    unknown: list[str] = field(default_factory=list)  # words nothing explained
-
-
-# Dialogue cues reported in RuleParse.cues
-CUE_CHEAPER, CUE_PRICIER, CUE_INSTEAD, CUE_MORE_LIKE, CUE_MORE = "cheaper", "pricier", "instead", "more_like", "more"
-CUE_THIS, CUE_SELECT, CUE_CONSTRAINT_ONLY, CUE_GIFT = "this", "select", "constraint_only", "gift"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -500,7 +486,6 @@ OFF_TOPIC = re.compile(r"\b(?:poems?|poetry|stories|story|essay|jokes?|weather|n
                        r"coding|programming|python|javascript|recipes?|movies?|songs?|lyrics|stock market|bitcoin|crypto|"
                        r"sports? scores?|football|who won|history of|meaning of life|your (?:system )?prompt|"
                        r"your instructions)\b|写(?:一首)?诗|讲个?笑话|天气|新闻|翻译|作业|写代码|编程|股票|政治|菜谱|电影", re.I)
-CUE_OFF_TOPIC = "off_topic"
 _GIFT = re.compile(r"\b(?:gifts?(?!\s+(?:sets?|box|boxes|baskets?|cards?|bags?|wrap))|presents?|stocking stuffers?|"
                    r"gift ideas?)\b|礼物|送礼|礼品", re.I)
 

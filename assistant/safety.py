@@ -13,6 +13,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from assistant.rules import parse_rules
+from assistant.schema import CUE_OFF_TOPIC
+
 MAX_MESSAGE_CHARS = 2000
 
 Kind = Literal["ok", "empty", "too_long", "injection", "off_topic"]
@@ -64,8 +67,6 @@ _HELP = re.compile(r"\b(?:help|what can you do|what do you do|who are you|how do
 def chitchat_reply(message: str, language: str | None = None) -> str:
     """A short fixed reply for a chitchat turn: thanks, help, greeting, or the shopping redirect."""
     language = language or _language(message or "")
-    from assistant.rules import CUE_OFF_TOPIC, parse_rules
-
     if CUE_OFF_TOPIC in parse_rules(message or "").cues:
         kind = "off_topic"
     elif _THANKS.search(message or ""):
@@ -98,15 +99,11 @@ def check(message: str | None, *, max_chars: int = MAX_MESSAGE_CHARS) -> SafetyV
                              language)
     if _INJECTION.search(text):
         cleaned = re.sub(r"\s+", " ", _INJECTION.sub(" ", text)).strip(" ,.;:!?，。！？")
-        from assistant.rules import parse_rules
-
         rest = parse_rules(cleaned).intent if cleaned else None
         if rest is not None and (rest.category or rest.must_have or rest.brand or rest.price_max is not None
                                  or rest.action in ("refine", "ask_about_product", "compare")):
             return SafetyVerdict(True, "injection", cleaned, None, language)
         return SafetyVerdict(False, "injection", "", _reply("injection", language), language)
-    from assistant.rules import CUE_OFF_TOPIC, parse_rules
-
     parsed = parse_rules(text)
     if CUE_OFF_TOPIC in parsed.cues:
         return SafetyVerdict(False, "off_topic", "", _reply("off_topic", language), language)

@@ -129,7 +129,8 @@ def main(argv=None) -> int:
                     help="with --llm-cache: never load the model (re-score only; a cache miss counts as an LLM failure)")
     args = ap.parse_args(argv)
 
-    from assistant.intent import Intent, ParseResult, parse_intent
+    from assistant.intent import parse_intent
+    from assistant.schema import Intent, ParseResult
     from assistant.intent_eval import load_rows, run, summarize
 
     rows = select_rows(load_rows(Path(args.data)), args.limit)

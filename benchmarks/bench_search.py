@@ -82,7 +82,7 @@ def cli(*argv: str, home: Path = HOME) -> tuple[float, str, str]:
 
 
 def registry(home: Path = HOME, ephemeral: bool = False):
-    from retrieval.catalogs import CatalogRegistry
+    from retrieval.registry import CatalogRegistry
     from retrieval.embedder import make_embedder
     from retrieval.store import make_chroma_client
 
@@ -92,7 +92,7 @@ def registry(home: Path = HOME, ephemeral: bool = False):
 
 
 def demo_searcher():
-    from retrieval.catalogs import ensure_demo_catalog
+    from retrieval.registry import ensure_demo_catalog
 
     reg = registry()
     ensure_demo_catalog(reg, REPO / "data", progress=lambda m: None)
@@ -127,7 +127,7 @@ def pct(values, q) -> float:
 def step_import(args) -> None:
     if HOME.exists():
         shutil.rmtree(HOME)
-    from retrieval.catalogs import DEMO_DEFAULT_TITLE
+    from retrieval.registry import DEMO_DEFAULT_TITLE
 
     demo = ["catalog", "import", str(DEMO.relative_to(REPO)), "--name", "beauty", "--default-title", DEMO_DEFAULT_TITLE,
             "--json"]
@@ -192,7 +192,7 @@ def step_latency(args) -> None:
 
 def step_server(args) -> None:
     """The same searches against the embedded store and a `chroma run` server on loopback (HttpClient)."""
-    from retrieval.catalogs import CatalogRegistry, ensure_demo_catalog
+    from retrieval.registry import CatalogRegistry, ensure_demo_catalog
     from retrieval.embedder import make_embedder
     from retrieval.store import make_chroma_client
 
@@ -407,7 +407,7 @@ def fusion_configs():
 
 def step_fusion(args) -> None:
     from retrieval.catalog import read_catalog
-    from retrieval.catalogs import CatalogRegistry
+    from retrieval.registry import CatalogRegistry
     from retrieval.embedder import make_embedder
     from retrieval.store import make_chroma_client
 

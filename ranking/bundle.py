@@ -19,16 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .base import Recommender
+from .cf import ALS, ItemKNN
+from .content import ContentRecommender
+from .popularity import Popularity
+from .sequential import SASRec
 
 POINTER = "CURRENT"
 
 
 def model_class(name: str) -> type[Recommender]:
-    from .cf import ALS, ItemKNN
-    from .content import ContentRecommender
-    from .popularity import Popularity
-    from .sequential import SASRec
-
     classes = {"pop": Popularity, "itemknn": ItemKNN, "als": ALS, "content": ContentRecommender, "sasrec": SASRec}
     if name not in classes:
         raise ValueError(f"Expected a model name among {', '.join(classes)}, got {name!r}")

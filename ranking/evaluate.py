@@ -18,6 +18,7 @@ model and the text-enriched SASRec (titles embedded with retrieval's embedder).
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from collections.abc import Callable, Sequence
@@ -30,6 +31,8 @@ from .data import Interactions, interactions_from_sequences, leave_one_out, read
 from .fusion import build_pool, fit_weights, fuse, merge_pools
 from .metrics import coverage, hit_rate_at_k, intra_list_diversity, ndcg_at_k, novelty, target_ranks, top_k
 from .train import MODEL_NAMES, TrainConfig, fit_model, make_model
+
+from retrieval.embedder import make_embedder
 
 EVAL_MODELS = MODEL_NAMES + ("fusion",)
 
@@ -102,10 +105,6 @@ def embed_titles(data: EvalData, embedder: str, cache: Path | None, say) -> tupl
     if data.titles is None:
         return None, "no --items file: content model and text features skipped"
     missing = sum(1 for i in data.item_ids if not data.titles.get(i))
-    try:
-        from retrieval.embedder import make_embedder
-    except ImportError as exc:  # retrieval layer not installed
-        return None, f"retrieval.embedder unavailable ({exc}); content model skipped"
     emb = make_embedder(embedder, cache)
     texts = [data.titles.get(i) or i for i in data.item_ids]
     say(f"eval: embedding {len(texts):,} titles with {embedder} ({missing:,} items without a title use their id) ...")
@@ -274,8 +273,6 @@ def write_json(report: dict, path: Path | str) -> None:
 
 
 def _cpus() -> int:
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 0)
 
 

@@ -4,9 +4,8 @@ fused(item) = sum_c w_c * z_c(item), where z_c is component c's score standardis
 items for that user (mean 0, std 1), so the weights are comparable across models. Weights are
 fitted on the validation split only (`fit_weights`: coordinate search on NDCG@10).
 
-Business rules are small steps `(scores, context) -> scores` that set removed items to -inf
-(`drop_rows`, `filter_mask`), applied in order by `apply_rules`; `mmr` re-orders a short list
-for diversity. `ScoredItem` keeps every component per product so explanations can cite them.
+Business rules are small pure steps that set removed items to -inf (`drop_rows`, `keep_rows`)
+and return a copy; `mmr` re-orders a short list for diversity. `ScoredItem` keeps every component per product so explanations can cite them.
 """
 from __future__ import annotations
 
@@ -208,20 +207,6 @@ def keep_rows(scores: np.ndarray, rows) -> np.ndarray:
     rows = np.asarray(rows, dtype=np.int64)
     out[..., rows] = np.asarray(scores, dtype=np.float32)[..., rows]
     return out
-
-
-def apply_mask(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Keep items where mask is True."""
-    return np.where(mask, scores, NEG).astype(np.float32)
-
-
-Rule = Callable[[np.ndarray], np.ndarray]
-
-
-def apply_rules(scores: np.ndarray, rules: Sequence[Rule]) -> np.ndarray:
-    for rule in rules:
-        scores = rule(scores)
-    return scores
 
 
 def top_rows(scores: np.ndarray, k: int) -> np.ndarray:

@@ -25,6 +25,8 @@ import numpy as np
 from .base import Recommender
 from .data import Interactions
 
+from retrieval.device import resolve_device
+
 
 @dataclass
 class SASRecConfig:
@@ -151,12 +153,10 @@ def _build_net(n_items: int, cfg: SASRecConfig, text_dim: int = 0):
 
 
 def _device(name: str):
-    """The one place where the torch device is chosen."""
+    """The torch.device for a config's "cpu" / "cuda" / "auto" (chosen by retrieval.device)."""
     import torch
 
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
+    return torch.device(resolve_device(name))
 
 
 def _pad_batch(seqs: Sequence[np.ndarray], pad: int) -> np.ndarray:

@@ -7,7 +7,7 @@ With `skip_bad_rows=True` bad rows are reported in the `ImportReport` and left o
 Row numbers count data records from 1 (a CSV header is not a row; in JSONL, row = line number).
 
 Columns are found by common names (see `COLUMN_ALIASES`) unless a `ColumnMapping` names them.
-Nothing here writes anything: storing a catalog is `retrieval.catalogs.CatalogRegistry`'s job.
+Nothing here writes anything: storing a catalog is `retrieval.registry.CatalogRegistry`'s job.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 FORMATS = ("csv", "tsv", "json", "jsonl")
@@ -254,6 +255,25 @@ def parse_price(value: Any) -> tuple[float | None, str | None]:
     amount = float(match.group("num").replace(",", ""))
     code = match.group("pre") or match.group("post")
     return amount, (_CURRENCY_SYMBOLS.get(code, code) if code else None)
+
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹"}
+
+
+def format_price(price: Any, currency: str | None = None) -> str:
+    """The one way a price is shown (chat text, cards, CLI, why-lines): '$12.00', '€6.50',
+    '1,234.50 CHF'; no currency means USD; '' when the price is unknown (None, NaN, not a number)."""
+    if price is None or isinstance(price, bool):
+        return ""
+    try:
+        price = float(price)
+    except (TypeError, ValueError):
+        return ""
+    if not math.isfinite(price):
+        return ""
+    code = (currency or "").strip().upper() or "USD"
+    symbol = CURRENCY_SYMBOLS.get(code)
+    return f"{symbol}{price:,.2f}" if symbol else f"{price:,.2f} {code}"
 
 
 def parse_rating(value: Any) -> float | None:
@@ -585,3 +605,46 @@ def read_catalog(
     if not products:
         raise CatalogImportError(f"file {path} has no valid product rows (read {n_rows} row(s)); nothing was imported")
     return list(products.values()), report
+
+
+class Catalog:
+    """One loaded catalog version: products, their ids and row index, and the vector matrix."""
+
+    def __init__(self, name: str, version: int, products: list[Product], embeddings: np.ndarray,
+                 meta: dict, path: Path | None = None):
+        self.name = name
+        self.version = version
+        self.products = products
+        self.ids = [p.id for p in products]
+        self.index = {item_id: row for row, item_id in enumerate(self.ids)}
+        self.embeddings = embeddings
+        self.meta = meta
+        self.path = path
+        self._texts: list[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self.products)
+
+    def __repr__(self) -> str:
+        return f"Catalog(name={self.name!r}, version={self.version}, n={len(self)})"
+
+    @property
+    def collection_name(self) -> str:
+        return self.meta["collection"]
+
+    @property
+    def embedder_name(self) -> str:
+        return self.meta["embedder"]
+
+    @property
+    def texts(self) -> list[str]:
+        """search_text() of every product, row-aligned."""
+        if self._texts is None:
+            self._texts = [p.search_text() for p in self.products]
+        return self._texts
+
+    def get(self, item_id: str) -> Product:
+        row = self.index.get(item_id)
+        if row is None:
+            raise KeyError(f"No product with id {item_id!r} in catalog {self.name!r}")
+        return self.products[row]

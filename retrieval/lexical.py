@@ -2,7 +2,8 @@
 
 Shoppers type brand names, sizes and model numbers ("OPI E55", "3.4 oz", "ultraboost 22"), so the
 tokenizer keeps digits, decimals and alphanumeric runs whole. Stemming only folds plurals
-("lipsticks" -> "lipstick", "brushes" -> "brush"); anything cleverer hurts brand names.
+("lipsticks" -> "lipstick", "brushes" -> "brush") and "-y" adjectives ("shimmery" -> "shimmer");
+anything cleverer hurts brand names.
 bm25s is imported when an index is built, not at module import.
 """
 from __future__ import annotations
@@ -33,16 +34,26 @@ def tokenize(text: str) -> list[str]:
 
 
 def stem(token: str) -> str:
-    """Fold English plurals; leave numbers and short tokens alone."""
+    """Fold English plurals, then a "-y" adjective onto its noun (shimmery -> shimmer, powdery ->
+    powder: 7+ letters, a consonant before the y); leave numbers and short tokens alone. The one
+    stemmer for matching: search, the "why" line and the intent evaluation all use it."""
     if len(token) <= 3 or not token.isalpha():
         return token
     if token.endswith("ies") and len(token) > 4:
-        return token[:-3] + "y"
-    if token.endswith(("ches", "shes", "sses", "xes", "zes")):
-        return token[:-2]
-    if token.endswith("s") and not token.endswith(("ss", "us", "is")):
-        return token[:-1]
+        token = token[:-3] + "y"
+    elif token.endswith(("ches", "shes", "sses", "xes", "zes")):
+        token = token[:-2]
+    elif token.endswith("s") and not token.endswith(("ss", "us", "is")):
+        token = token[:-1]
+    if token.endswith("y") and len(token) > 6 and token[-2] not in "aeiouy":
+        token = token[:-1]
     return token
+
+
+def stem_set(text: str) -> set[str]:
+    """The stems of every token of `text` (stopwords kept): the one form that "does this word occur
+    in that text" checks compare -- search, the "why" line, grounding and the intent evaluation."""
+    return {stem(t) for t in tokenize(text)}
 
 
 def analyse(text: str) -> list[str]:

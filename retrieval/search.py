@@ -21,7 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from retrieval.catalogs import Catalog
+from retrieval.catalog import Catalog
 from retrieval.embedder import Embedder
 from retrieval.lexical import LexicalIndex, phrase_key, stem, tokenize
 from retrieval import store

@@ -70,7 +70,7 @@ def register(subparsers) -> None:
 def open_registry(args):
     """The CatalogRegistry for the CLI's settings (shared with `shopassist search`)."""
     from assistant.cli import settings_from_args
-    from retrieval.catalogs import CatalogRegistry
+    from retrieval.registry import CatalogRegistry
     from retrieval.embedder import make_embedder
     from retrieval.store import make_chroma_client
 
@@ -161,7 +161,7 @@ def cmd_rebuild(args) -> int:
 
 def cmd_import_demo(args) -> int:
     from assistant.settings import DATA_DIR
-    from retrieval.catalogs import ensure_demo_catalog
+    from retrieval.registry import ensure_demo_catalog
 
     registry, _ = open_registry(args)
     summary = ensure_demo_catalog(registry, DATA_DIR, name=args.name, progress=_Progress())

@@ -22,14 +22,12 @@ def register(subparsers) -> None:
 
 def format_result(result) -> str:
     """The reply plus one line per product: position, title, price, why."""
+    from retrieval.catalog import format_price
+
     lines = [result.reply]
     for i, product in enumerate(getattr(result, "products", None) or [], start=1):
-        price = product.get("price")
-        price_text = ""
-        if price is not None:
-            from assistant.explain import format_price
-
-            price_text = f"  {format_price(float(price), product.get('currency'))}"
+        price = format_price(product.get("price"), product.get("currency"))
+        price_text = f"  {price}" if price else ""
         lines.append(f"  {i}. {product.get('title', '')}{price_text}")
         if product.get("why"):
             lines.append(f"     why: {product['why']}")

@@ -62,7 +62,7 @@ def _engine_and_catalog(args):
     engine = Engine(settings_from_args(args), llm=False)
     name = getattr(args, "catalog", None) or engine.settings.default_catalog
     try:
-        from retrieval.catalogs import DEMO_NAME, ensure_demo_catalog
+        from retrieval.registry import DEMO_NAME, ensure_demo_catalog
 
         if name == DEMO_NAME:
             from assistant.settings import DATA_DIR

@@ -38,22 +38,10 @@ def register(subparsers) -> None:
 
 def _read_messages(path: Path) -> list[dict]:
     from assistant.cli import CLIError
+    from assistant.jsontext import read_jsonl
 
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise CLIError(f"cannot read {path}: {exc.strerror or exc}") from None
     rows = []
-    for lineno, line in enumerate(text.split("\n"), start=1):   # JSONL: \n only (U+2028 may sit in a string)
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CLIError(f"file {path}, line {lineno}: not valid JSON ({exc.msg}); expected "
-                           '{"id": ..., "message": "..."}') from None
-        if not isinstance(rec, dict):
-            raise CLIError(f"file {path}, line {lineno}: expected a JSON object, got {type(rec).__name__}")
+    for lineno, rec in read_jsonl(path, '{"id": ..., "message": "..."}'):
         if not isinstance(rec.get("message"), str):
             raise CLIError(f"file {path}, line {lineno}: expected a text field \"message\", got {rec.get('message')!r}")
         rec.setdefault("id", lineno)

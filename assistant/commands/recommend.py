@@ -24,6 +24,7 @@ def cmd_recommend(args) -> int:
     from assistant.commands.events import _engine_and_catalog
     from assistant.arguments import check_k, check_user
     from assistant.errors import UserError
+    from retrieval.catalog import format_price
 
     args.k = check_k(args.k)    # the Engine's and the API's check: same refusal, same message
     args.user = check_user(args.user)
@@ -40,7 +41,7 @@ def cmd_recommend(args) -> int:
     who = f"user {args.user}" if args.user else "anonymous shopper"
     print(f"{who}: top {len(items)} from catalog {catalog.name} (models: {service.version or 'none trained yet'})")
     for rank, it in enumerate(items, 1):
-        price = f"{it['price']:.2f} {it.get('currency') or ''}".strip() if it.get("price") is not None else ""
+        price = format_price(it.get("price"), it.get("currency"))
         print(f"{rank:2d}. {it['id']:<14} {it['score']:7.3f}  {it['title'][:70]}  {price}")
         if it.get("why"):
             print(f"    why: {it['why']}")

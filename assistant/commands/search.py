@@ -87,22 +87,10 @@ def product_json(hit, catalog) -> dict:
 def _read_queries(path: Path, defaults: dict) -> tuple[list, list[str], list[dict | None]]:
     from assistant.arguments import check_filters, filter_keys
     from assistant.cli import CLIError
+    from assistant.jsontext import read_jsonl
 
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise CLIError(f"cannot read {path}: {exc.strerror or exc}") from None
     qids, queries, filters = [], [], []
-    for lineno, line in enumerate(text.split("\n"), start=1):   # JSONL: \n only (U+2028 may sit in a string)
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CLIError(f"file {path}, line {lineno}: not valid JSON ({exc.msg}); expected "
-                           '{"qid": ..., "query": "..."}') from None
-        if not isinstance(rec, dict):
-            raise CLIError(f"file {path}, line {lineno}: expected a JSON object, got {type(rec).__name__}")
+    for lineno, rec in read_jsonl(path, '{"qid": ..., "query": "..."}'):
         query = rec.get("query")
         if not isinstance(query, str):
             raise CLIError(f"file {path}, line {lineno}: expected a text field \"query\", got {query!r}")
@@ -119,11 +107,11 @@ def _read_queries(path: Path, defaults: dict) -> tuple[list, list[str], list[dic
 
 
 def cmd_search(args) -> int:
+    from assistant.arguments import check_filters, check_k
     from assistant.cli import CLIError
     from assistant.commands.catalog import _Progress, open_registry
     from assistant.settings import DATA_DIR
-    from retrieval.catalogs import DEMO_NAME, ensure_demo_catalog
-    from assistant.arguments import check_filters, check_k
+    from retrieval.registry import DEMO_NAME, ensure_demo_catalog
     from retrieval.search import SearchConfig
 
     args.k = check_k(args.k)    # the Engine's and the API's check: same refusal, same message

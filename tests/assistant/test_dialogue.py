@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from assistant.dialogue import Session, SessionStore, make_parser, resolve
-from assistant.intent import Intent, ParseResult, parse_intent
+from assistant.intent import parse_intent
+from assistant.schema import Intent, ParseResult
 
 
 def rules_parser(message, history):

@@ -6,7 +6,8 @@ import time
 import pytest
 from pydantic import ValidationError
 
-from assistant.intent import Intent, extract_json, intent_json_schema, parse_intent
+from assistant.intent import extract_json, parse_intent
+from assistant.schema import Intent, intent_json_schema
 from assistant.llm import FakeLLM, LLMError
 
 

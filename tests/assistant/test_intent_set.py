@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from assistant.intent_eval import FIELDS, field_correct, load_rows, run, summarize, term_match
-from assistant.intent import Intent, parse_intent
+from assistant.intent import parse_intent
+from assistant.schema import Intent
 
 from pathlib import Path
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from assistant import llm as llm_mod
-from assistant.llm import (FakeLLM, LLMError, TransformersLLM, detect_device, get_llm, resolve_backend,
-                           resolve_model_name)
+from assistant.llm import FakeLLM, LLMError, TransformersLLM, get_llm, resolve_backend, resolve_model_name
 from assistant.settings import Settings
+from retrieval.device import detect_device
 
 
 def test_fake_llm_replays_queue_and_records_calls():

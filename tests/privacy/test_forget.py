@@ -40,7 +40,7 @@ def file_bytes(db) -> bytes:
 
 def tiny_catalog(n=8):
     from retrieval.catalog import Product
-    from retrieval.catalogs import Catalog
+    from retrieval.catalog import Catalog
 
     products = [Product(id=f"p{i}", title=f"Product {i}", brand="Acme", category="Lipstick",
                         price=10.0 + i) for i in range(n)]

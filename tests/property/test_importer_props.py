@@ -111,7 +111,7 @@ def check_read(path):
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory, hashing_embedder):
-    from retrieval.catalogs import open_registry
+    from retrieval.registry import open_registry
 
     return open_registry(tmp_path_factory.mktemp("reg") / "catalogs", embedder=hashing_embedder, ephemeral=True)
 

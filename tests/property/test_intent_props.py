@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from assistant.intent import Intent, ParseResult, parse_intent
+from assistant.intent import parse_intent
+from assistant.schema import Intent, ParseResult
 from assistant.llm import FakeLLM
 from assistant.rules import parse_rules
 

@@ -41,7 +41,7 @@ def group_embeddings(seed: int = 0, dim: int = 8) -> np.ndarray:
 
 
 class TinyCatalog:
-    """The minimal catalog protocol ranking needs (retrieval.catalogs.Catalog satisfies it)."""
+    """The minimal catalog protocol ranking needs (retrieval.catalog.Catalog satisfies it)."""
 
     def __init__(self, name: str, products: list, embeddings: np.ndarray | None):
         self.name = name

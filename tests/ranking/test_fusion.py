@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from ranking.fusion import (ScoredItem, apply_mask, apply_rules, build_pool, contributions, drop_rows, fit_weights,
-                            fuse, keep_rows, merge_pools, mmr, top_rows, zscore)
+from ranking.fusion import (ScoredItem, build_pool, contributions, drop_rows, fit_weights, fuse, keep_rows, merge_pools,
+                            mmr, top_rows, zscore)
 from ranking.metrics import ndcg_at_k, target_ranks
 
 # 5 users x 4 items: "cf" knows the answer for users 0-2, "pop" for users 3-4.
@@ -57,8 +57,7 @@ def test_pool_excludes_history_but_not_the_target():
 
 def test_rules_compose():
     scores = np.array([0.9, 0.8, 0.7, 0.6, 0.5])
-    rules = [lambda s: drop_rows(s, [0]), lambda s: apply_mask(s, np.array([1, 1, 0, 1, 1], bool))]
-    out = apply_rules(scores, rules)
+    out = keep_rows(drop_rows(scores, [0]), [1, 3, 4])
     assert top_rows(out, 3).tolist() == [1, 3, 4]
     assert top_rows(keep_rows(scores, [4, 2]), 5).tolist() == [2, 4]
     assert top_rows(np.full(3, -np.inf), 2).size == 0

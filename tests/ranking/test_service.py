@@ -190,7 +190,7 @@ def test_models_trained_on_another_catalog_version_are_mapped(tmp_path, tiny_cat
 
 def test_train_all_with_sasrec_and_real_catalog_class(tmp_path, embeddings):
     from retrieval.catalog import Product
-    from retrieval.catalogs import Catalog
+    from retrieval.catalog import Catalog
 
     products = [Product(id=f"p{i}", title=f"{'Lipstick' if i < GROUP else 'Shampoo'} {i}", brand="B",
                         category="Lipstick" if i < GROUP else "Shampoo", price=5.0 + i) for i in range(2 * GROUP)]

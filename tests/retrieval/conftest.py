@@ -59,7 +59,7 @@ def chroma_client():
 @pytest.fixture
 def registry(tmp_path, chroma_client, hashing_embedder):
     """A registry on a fresh root; its collections carry a fresh registry id, so tests never collide."""
-    from retrieval.catalogs import CatalogRegistry
+    from retrieval.registry import CatalogRegistry
 
     return CatalogRegistry(tmp_path / "catalogs", chroma_client, hashing_embedder)
 
@@ -72,7 +72,7 @@ def products():
 @pytest.fixture(scope="session")
 def loaded(tmp_path_factory, chroma_client, hashing_embedder, products):
     """(registry, catalog, searcher) over the 300-product synthetic catalog, shared read-only."""
-    from retrieval.catalogs import CatalogRegistry
+    from retrieval.registry import CatalogRegistry
 
     reg = CatalogRegistry(tmp_path_factory.mktemp("shared") / "catalogs", chroma_client, hashing_embedder)
     reg.import_products("synth", products)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from retrieval.embedder import CachedEmbedder, HashingEmbedder, detect_device, make_embedder
+from retrieval.device import detect_device
+from retrieval.embedder import CachedEmbedder, HashingEmbedder, make_embedder
 
 
 def test_hashing_is_deterministic_normalised_and_similarity_aware(hashing_embedder):

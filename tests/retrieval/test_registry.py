@@ -13,7 +13,7 @@ import pytest
 
 from retrieval import store
 from retrieval.catalog import CatalogImportError
-from retrieval.catalogs import (
+from retrieval.registry import (
     CatalogCorrupt,
     CatalogError,
     CatalogNotFound,

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from retrieval.catalog import Product
-from retrieval.catalogs import CatalogRegistry
+from retrieval.registry import CatalogRegistry
 from retrieval.search import HybridSearcher, SearchConfig, SearchFilters, fuse_scores
 
 

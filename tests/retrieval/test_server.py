@@ -19,7 +19,7 @@ def chroma_server(tmp_path):
 
 
 def test_registry_over_http(chroma_server, tmp_path, hashing_embedder, make_products):
-    from retrieval.catalogs import CatalogRegistry
+    from retrieval.registry import CatalogRegistry
     from retrieval.store import make_chroma_client
 
     client = make_chroma_client(url=chroma_server)

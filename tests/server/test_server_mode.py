@@ -46,7 +46,7 @@ def hash_vectors(n: int, dim: int, salt: str = "") -> np.ndarray:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, chroma_url, hashing_embedder):
     """(root, registry, catalog, searcher): the synthetic catalog imported through the server."""
-    from retrieval.catalogs import open_registry
+    from retrieval.registry import open_registry
 
     root = tmp_path_factory.mktemp("served") / "catalogs"
     registry = open_registry(root, chroma_url=chroma_url, embedder=hashing_embedder)
@@ -136,7 +136,7 @@ def test_search_finds_the_right_products(served):
 
 def test_new_client_and_registry_see_the_catalog(served, chroma_url, hashing_embedder):
     """Another process / app worker: a fresh client and registry on the same home and server."""
-    from retrieval.catalogs import open_registry
+    from retrieval.registry import open_registry
 
     root, _, catalog, searcher = served
     other = open_registry(root, chroma_url=chroma_url, embedder=hashing_embedder)
@@ -149,7 +149,7 @@ def test_new_client_and_registry_see_the_catalog(served, chroma_url, hashing_emb
 
 
 def test_data_survives_a_server_restart(tmp_path, hashing_embedder, start_chroma_server):
-    from retrieval.catalogs import open_registry
+    from retrieval.registry import open_registry
 
     root = tmp_path / "catalogs"
     server = start_chroma_server(tmp_path / "chroma-data")

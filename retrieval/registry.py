@@ -30,9 +30,10 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from retrieval.catalog import CatalogImportError, ColumnMapping, ImportReport, Product, read_catalog
-from retrieval.embedder import CachedEmbedder, Embedder
 from retrieval import store
+from retrieval.catalog import Catalog, CatalogImportError, ColumnMapping, ImportReport, Product, read_catalog
+from retrieval.embedder import CachedEmbedder, Embedder, make_embedder
+from retrieval.search import HybridSearcher, SearchConfig
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 META_FORMAT = 1
@@ -91,49 +92,6 @@ class ImportSummary:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-class Catalog:
-    """One loaded catalog version: products, their ids and row index, and the vector matrix."""
-
-    def __init__(self, name: str, version: int, products: list[Product], embeddings: np.ndarray,
-                 meta: dict, path: Path | None = None):
-        self.name = name
-        self.version = version
-        self.products = products
-        self.ids = [p.id for p in products]
-        self.index = {item_id: row for row, item_id in enumerate(self.ids)}
-        self.embeddings = embeddings
-        self.meta = meta
-        self.path = path
-        self._texts: list[str] | None = None
-
-    def __len__(self) -> int:
-        return len(self.products)
-
-    def __repr__(self) -> str:
-        return f"Catalog(name={self.name!r}, version={self.version}, n={len(self)})"
-
-    @property
-    def collection_name(self) -> str:
-        return self.meta["collection"]
-
-    @property
-    def embedder_name(self) -> str:
-        return self.meta["embedder"]
-
-    @property
-    def texts(self) -> list[str]:
-        """search_text() of every product, row-aligned."""
-        if self._texts is None:
-            self._texts = [p.search_text() for p in self.products]
-        return self._texts
-
-    def get(self, item_id: str) -> Product:
-        row = self.index.get(item_id)
-        if row is None:
-            raise KeyError(f"No product with id {item_id!r} in catalog {self.name!r}")
-        return self.products[row]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -552,8 +510,6 @@ class CatalogRegistry:
 
     def searcher(self, name: str, config=None):
         """Load `name` and return a HybridSearcher over it."""
-        from retrieval.search import HybridSearcher, SearchConfig
-
         catalog = self.load(name)
         return HybridSearcher(catalog, self.embedder, self.collection(catalog), config or SearchConfig())
 
@@ -629,8 +585,6 @@ def open_registry(
     ephemeral: bool = False,
 ) -> CatalogRegistry:
     """Registry from plain paths: Chroma server when chroma_url, else embedded at chroma_path."""
-    from retrieval.embedder import make_embedder
-
     if isinstance(embedder, str):
         embedder = make_embedder(embedder, cache_dir)
     client = store.make_chroma_client(path=chroma_path, url=chroma_url, ephemeral=ephemeral)
