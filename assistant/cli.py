@@ -9,6 +9,9 @@ import argparse
 import importlib
 import sys
 
+from assistant.commands import serve, settings_from_args
+from assistant.errors import CLIError
+
 # Command modules, in the order they appear in --help. Each registers one or more subcommands.
 COMMAND_MODULES = (
     "catalog", "search",          # retrieval (catalog import, hybrid search)
@@ -16,10 +19,6 @@ COMMAND_MODULES = (
     "parse", "chat", "model",     # assistant
     "serve",                      # Gradio app
 )
-
-
-class CLIError(Exception):
-    """A user-facing error: printed without a traceback, exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,18 +49,10 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
 def serve_parser(prog: str = "app.py") -> argparse.ArgumentParser:
     """`python app.py [flags]`: the flags of `shopassist [--home ...] serve [...]` in one parser, so
     both accept the same ones and an unknown flag is refused (argparse names it, exit status 2)."""
-    from assistant.commands import serve
-
     parser = argparse.ArgumentParser(prog=prog, description=serve.DESCRIPTION + " Same as `shopassist serve`.")
     add_global_options(parser)
     serve.add_arguments(parser)
     return parser
-
-
-def settings_from_args(args):
-    from assistant.settings import Settings
-
-    return Settings.from_env(home=args.home, chroma_url=args.chroma_url, embedder=args.embedder)
 
 
 def _configure_logging(args) -> None:

@@ -179,17 +179,21 @@ def resolve(message: str, session: Session, parser: Parser) -> Intent:
     """The intent of `message` in the context of `session` (the session is not modified
     except `last_parse`; call `session.record(...)` after showing results)."""
     result = parser(message, session.history())
+    cues = None
     if isinstance(result, ParseResult):
         session.last_parse = result
         intent = result.intent
+        cues = result.rules.cues if result.rules is not None else None
     else:
         intent = result
-    return resolve_intent(message, intent, session)
+    return resolve_intent(message, intent, session, cues)
 
 
-def resolve_intent(message: str, intent: Intent, session: Session) -> Intent:
-    """Apply the dialogue rules to an already parsed intent."""
-    cues = parse_rules(message).cues
+def resolve_intent(message: str, intent: Intent, session: Session, cues: set[str] | None = None) -> Intent:
+    """Apply the dialogue rules to an already parsed intent. `cues`: the rules' cues for this
+    message when the caller has its parse (else the rules parse it for them)."""
+    if cues is None:
+        cues = parse_rules(message).cues
     prev = session.last_intent
     n = len(session.last_products)
     refers = _positions(intent.refers_to, n)

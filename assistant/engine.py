@@ -17,7 +17,7 @@ from assistant import safety
 from assistant.arguments import MAX_K, MAX_TEXT_CHARS, check_filters, check_k, check_text, check_user
 from assistant.dialogue import SessionStore, make_parser, resolve
 from assistant.errors import UserError
-from assistant.explain import answer_question, format_price, summarize, why
+from assistant.explain import answer_question, summarize, why
 from assistant.intent import parse_intent
 from assistant.llm import get_llm
 from assistant.privacy import ChatLog, forget_user, redact
@@ -27,7 +27,7 @@ from ranking.data import read_sequences, sequences_to_events
 from ranking.events import EVENT_TYPES, EventStore, EventValidationError
 from ranking.service import RecommendationService
 from ranking.train import TrainConfig, train_all
-from retrieval.catalog import CatalogImportError, ColumnMapping
+from retrieval.catalog import CatalogImportError, ColumnMapping, format_price
 from retrieval.embedder import make_embedder
 from retrieval.registry import DEMO_NAME, CatalogNotFound, CatalogRegistry, ensure_demo_catalog
 from retrieval.search import HybridSearcher, SearchFilters
@@ -346,20 +346,23 @@ class Engine:
         return result
 
     def chat_stream(self, message, user_id=None, session_id=None, catalog: str | None = None) -> Iterator[ChatResult]:
-        """One chat turn. Yields the products first (with the summary line), then the full reply."""
+        """One chat turn. Yields the products first (with the summary line), then the full reply.
 
+        The rules parse the message once (in safety.check, with the catalog's brands); that parse
+        goes on to the intent pipeline and the dialogue, and a product question reads its topic
+        from the resolved intent."""
         if message is not None and not isinstance(message, str):
             raise UserError(f"Expected message to be a string, got {type(message).__name__}")
         user_id = check_user(user_id)
         sid = str(session_id) if session_id not in (None, "") else (f"user:{user_id}" if user_id else "anonymous")
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        verdict = safety.check(message)
+        cat = self.catalog(catalog)
+        verdict = safety.check(message, brands=self._brands(cat))
         if not verdict.ok:
             yield ChatResult(reply=verdict.reply or "", intent={"action": "chitchat", "safety": verdict.kind},
                              timings_ms={"total": _ms(t0)})
             return
-        cat = self.catalog(catalog)
         self._drop_forgotten_sessions()
         session = self.sessions.get(sid, user_id)
         with session.lock:
@@ -369,7 +372,8 @@ class Engine:
             logged = False
             try:
                 t = time.perf_counter()
-                parser = make_parser(self.llm, self.settings.llm_budget_ms, brands=self._brands(cat))
+                parser = make_parser(self.llm, self.settings.llm_budget_ms, brands=self._brands(cat),
+                                     rules=verdict.parse)
                 intent = resolve(verdict.message, session, parser)
                 timings["parse"] = _ms(t)
                 parse = session.last_parse
@@ -377,7 +381,7 @@ class Engine:
                 if parse is not None:
                     intent_json["_source"] = parse.source
                 if intent.action in ("ask_about_product", "compare") and session.last_products:
-                    reply, shown = self._about_products(intent, session, verdict.message, answer_question)
+                    reply, shown = self._about_products(intent, session, verdict.message)
                     timings["total"] = _ms(t0)
                     logged = True
                     self.chat_log.add_many([asked, (sid, "assistant", reply, user_id)])
@@ -460,7 +464,7 @@ class Engine:
         timings["ranking"] = _ms(t)
         return self._explained(cat, items, candidates, intent, intent.price_max), timings
 
-    def _about_products(self, intent, session, message, answer_question) -> tuple[str, list[dict]]:
+    def _about_products(self, intent, session, message) -> tuple[str, list[dict]]:
         positions = intent.refers_to or [1]
         shown = []
         lines = []
@@ -471,7 +475,7 @@ class Engine:
                 return (f"I showed {n} product{'s' if n != 1 else ''}; there is no number {pos}. "
                         f"Pick one between 1 and {n}."), []
             answer = answer_question(message, product.product if isinstance(product, _ShownProduct) else product,
-                                     language=intent.language)
+                                     language=intent.language, intent=intent)
             lines.append(answer.text)
         return " ".join(lines), shown
 

@@ -314,8 +314,10 @@ class Answer:
     topic: str | None = None
 
 
-def _question_topic(question: str) -> str:
-    parsed = parse_rules(question).intent
+def _question_topic(question: str, parsed: Any = None) -> str:
+    """What the question asks about: its first attribute (from `parsed`, the turn's intent, when the
+    caller has it; else the rules parse the question), or its words without the filler."""
+    parsed = parsed if parsed is not None else parse_rules(question).intent
     candidates = parsed.must_have + parsed.exclude
     if candidates:
         return candidates[0]
@@ -328,11 +330,13 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?。！？])\s+|\n+|;\s+|•", text) if s.strip()]
 
 
-def answer_question(question: str, product: Any, *, language: str | None = None) -> Answer:
+def answer_question(question: str, product: Any, *, language: str | None = None,
+                    intent: Any = None) -> Answer:
     """Answer a question about one shown product from its catalog text only.
 
     Finds the asked-about term (and its synonyms) in the title, description and attributes and
-    quotes the catalog sentence; says plainly when the catalog does not say.
+    quotes the catalog sentence; says plainly when the catalog does not say. `intent`: the turn's
+    parsed intent (its attributes name the topic), so the question is not parsed a second time.
     """
     zh = (language or ("zh" if CJK.search(question or "") else "en")) == "zh"
     title = _short_title(_get(product, "title", "this product"), 80)
@@ -349,7 +353,7 @@ def answer_question(question: str, product: Any, *, language: str | None = None)
             text = f"{title} 的{label[0]}是 {value}。" if zh else f"The {label[1]} of {title} is {value}."
             return Answer(text, True, f"{field_name}: {value}", field_name)
 
-    topic = _question_topic(question or "")
+    topic = _question_topic(question or "", intent)
     catalog = product_text(product)
     if topic:
         needles = _SYNONYMS.get(topic, [topic])

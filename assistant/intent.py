@@ -138,18 +138,21 @@ def _short_error(exc: Exception) -> str:
 
 def parse_intent(message: str, llm=None, budget_ms: float = 20000, history: Sequence | None = None, *,
                  min_confidence: float = DEFAULT_MIN_CONFIDENCE, force_llm: bool = False,
-                 brands: Sequence[str] | None = None) -> ParseResult:
+                 brands: Sequence[str] | None = None, rules: RuleParse | None = None) -> ParseResult:
     """Rules first; the LLM only when the rules are not confident (or force_llm). Never raises.
 
     `llm` is any object with `complete(messages, *, json_schema=None, max_tokens=...)`, or None.
     `budget_ms` bounds the LLM (including the repair attempt); past it the rules' parse is used.
+    `rules`: the rules' parse of this same message when the caller has it (safety.check made it),
+    so the turn is parsed once; else the rules parse it here (with `brands`).
     """
     started = time.perf_counter()
-    rules = parse_rules(message, brands=brands)
+    if rules is None:
+        rules = parse_rules(message, brands=brands)
 
     def done(intent: Intent, source: str, error: str | None = None, raw: Intent | None = None) -> ParseResult:
         return ParseResult(intent=intent, source=source, ms=(time.perf_counter() - started) * 1000,
-                           confidence=rules.confidence, error=error, llm_raw=raw)
+                           confidence=rules.confidence, error=error, llm_raw=raw, rules=rules)
 
     if llm is None or (rules.confidence >= min_confidence and not force_llm):
         return done(rules.intent, "rules")

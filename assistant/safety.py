@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Literal
+from typing import Iterable, Literal
 
 from assistant.rules import parse_rules
-from assistant.schema import CUE_OFF_TOPIC
+from assistant.schema import CUE_OFF_TOPIC, RuleParse
 
 MAX_MESSAGE_CHARS = 2000
 
@@ -28,6 +28,9 @@ class SafetyVerdict:
     message: str             # the text to parse (injection phrases removed); "" when not ok
     reply: str | None = None  # the fixed answer when not ok
     language: str = "en"
+    # the rules' parse of `message` when ok: the turn's one parse, handed on to the intent
+    # pipeline and the dialogue (parse_intent(..., rules=verdict.parse)) so nothing parses again
+    parse: RuleParse | None = None
 
 
 _INJECTION = re.compile(
@@ -87,8 +90,10 @@ def _reply(kind: str, language: str, **values) -> str:
     return (zh if language == "zh" else en).format(**values)
 
 
-def check(message: str | None, *, max_chars: int = MAX_MESSAGE_CHARS) -> SafetyVerdict:
-    """Decide whether a message goes on to the parser, and with what text."""
+def check(message: str | None, *, max_chars: int = MAX_MESSAGE_CHARS,
+          brands: Iterable[str] | None = None) -> SafetyVerdict:
+    """Decide whether a message goes on to the parser, and with what text. The rules parse that
+    text once (with the catalog's `brands`); an ok verdict carries that parse on."""
     text = unicodedata.normalize("NFKC", message or "")
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
     language = _language(text)
@@ -99,15 +104,16 @@ def check(message: str | None, *, max_chars: int = MAX_MESSAGE_CHARS) -> SafetyV
                              language)
     if _INJECTION.search(text):
         cleaned = re.sub(r"\s+", " ", _INJECTION.sub(" ", text)).strip(" ,.;:!?，。！？")
-        rest = parse_rules(cleaned).intent if cleaned else None
+        parsed = parse_rules(cleaned, brands=brands) if cleaned else None
+        rest = parsed.intent if parsed is not None else None
         if rest is not None and (rest.category or rest.must_have or rest.brand or rest.price_max is not None
                                  or rest.action in ("refine", "ask_about_product", "compare")):
-            return SafetyVerdict(True, "injection", cleaned, None, language)
+            return SafetyVerdict(True, "injection", cleaned, None, language, parse=parsed)
         return SafetyVerdict(False, "injection", "", _reply("injection", language), language)
-    parsed = parse_rules(text)
+    parsed = parse_rules(text, brands=brands)
     if CUE_OFF_TOPIC in parsed.cues:
         return SafetyVerdict(False, "off_topic", "", _reply("off_topic", language), language)
-    return SafetyVerdict(True, "ok", text, None, language)
+    return SafetyVerdict(True, "ok", text, None, language, parse=parsed)
 
 
 def leaks_prompt(reply: str, prompt: str, window: int = 60) -> bool:

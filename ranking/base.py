@@ -4,7 +4,8 @@ Items are integer rows of the catalog (0..n_items-1). A user is represented by t
 rows they interacted with, oldest first (optionally with a confidence per event), never by a
 trained user id: a model answers for any history, so a new event changes the next answer
 without retraining (ALS folds the history in, item-kNN sums similarities, the sequential model
-reads the sequence, content averages embeddings).
+reads the sequence, content averages embeddings). The live service scores every model the same
+way: `fold_in(history)` once per user and event (cached), then `score_live(history, state=...)`.
 """
 from __future__ import annotations
 
@@ -64,6 +65,18 @@ class Recommender(ABC):
         for b, h in enumerate(histories):
             out[b] = self.score(h, weights=None if weights is None else weights[b])
         return out
+
+    # Live scoring (ranking/service.py) ------------------------------------------------------
+    def fold_in(self, history: History, weights: Sequence[float] | None = None):
+        """Per-user state for live scoring, computed from a history (oldest first) and cached by the
+        live service until that user's next event: ALS solves for the user's factor vector here.
+        None (the default): the model keeps no user state and `score_live` reads the history."""
+        return None
+
+    def score_live(self, history: History, weights: Sequence[float] | None = None, state=None) -> np.ndarray:
+        """Scores of all items for a live user: from `state` (what `fold_in` returned for this
+        history) when the model keeps one, else from the history, as `score` does."""
+        return self.score(history, weights=weights)
 
     def recommend(
         self,

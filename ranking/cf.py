@@ -192,6 +192,16 @@ class ALS(Recommender):
         u = self.user_factors([history], None if weights is None else [weights])[0]
         return self.item_factors @ u
 
+    def fold_in(self, history, weights=None) -> np.ndarray:
+        """The user's factor vector for this history (what the live service caches per user)."""
+        h, w = self._check_history(history, weights)
+        return self.user_factors([h], None if w is None else [w])[0]
+
+    def score_live(self, history, weights=None, state=None) -> np.ndarray:
+        if state is None:
+            return self.score(history, weights=weights)
+        return self.item_factors @ state
+
     def score_batch(self, histories, weights=None):
         self._require_fitted()
         out = np.zeros((len(histories), self.n_items), dtype=np.float32)

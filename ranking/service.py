@@ -7,8 +7,9 @@
   folds it into the profile; the very next `recommend()` reads the new state. Profiles are
   checked against the event store's per-user watermark, so events written by another process
   (CLI, another worker) or a forgotten user are picked up too.
-- Scores: every model in the bundle scores the live history (ALS folds the user in with
-  implicit's recalculate_user, cached until the next event or model swap); content uses the profile's
+- Scores: every model in the bundle scores the live history through the Recommender hooks
+  `fold_in` (per-user state, cached until the next event or model swap: ALS solves the user's factors the way
+  implicit's recalculate_user does) and `score_live`; content uses the profile's
   time-decayed interest vector; an affinity component uses category / brand / price band;
   a query's candidate pool adds a retrieval component. Fusion weights come from the bundle.
 - Never raises for an unknown / anonymous user: popularity (+ MMR diversity) is the floor.
@@ -235,21 +236,16 @@ class RecommendationService:
             mh, mw = (hist, hw) if to_model is None else _map_history(hist, hw, to_model)
             for name, model in models.items():
                 if name in ("pop", "content") or not len(mh):
-                    continue
-                if name == "als":
-                    # the cached fold-in belongs to one bundle: keyed on its version, so a swapped-in
-                    # model never meets another model's user factor (the entry is replaced, not added)
-                    cached = profile.cache.get("als") if profile else None
-                    if cached is not None and cached[0] == bundle.version:
-                        uf = cached[1]
-                    else:
-                        uf = model.user_factors([mh], [mw])[0]
-                        if profile:
-                            profile.cache["als"] = (bundle.version, uf)
-                    s = model.item_factors @ uf
-                else:
-                    s = model.score(mh, weights=mw if name != "sasrec" else None)
-                comps[name] = self._to_catalog(s, to_model)
+                    continue   # popularity is the floor above; content reads the profile's interest below
+                # every model alike: its fold-in state is cached per user until the next event, and
+                # keyed on the bundle version, so a swapped-in model never meets another model's state
+                cached = profile.cache.get(name) if profile else None
+                state = cached[1] if cached is not None and cached[0] == bundle.version else None
+                if state is None:
+                    state = model.fold_in(mh, mw)
+                    if profile is not None and state is not None:
+                        profile.cache[name] = (bundle.version, state)
+                comps[name] = self._to_catalog(model.score_live(mh, mw, state), to_model)
             interest = profile.interest_unit() if profile else None
             if interest is not None and self.embeddings is not None:
                 comps["content"] = self.embeddings @ interest

@@ -69,7 +69,7 @@ def register(subparsers) -> None:
 # ------------------------------------------------------------------------------------------------
 def open_registry(args):
     """The CatalogRegistry for the CLI's settings (shared with `shopassist search`)."""
-    from assistant.cli import settings_from_args
+    from assistant.commands import settings_from_args
     from retrieval.registry import CatalogRegistry
     from retrieval.embedder import make_embedder
     from retrieval.store import make_chroma_client

@@ -35,7 +35,8 @@ def format_result(result) -> str:
 
 
 def cmd_chat(args) -> int:
-    from assistant.cli import CLIError, settings_from_args
+    from assistant.errors import CLIError
+    from assistant.commands import settings_from_args
 
     settings = settings_from_args(args)
     if args.llm:

@@ -54,7 +54,9 @@ def register(subparsers) -> None:
 def cmd_eval(args) -> int:
     from dataclasses import replace
 
-    from assistant.cli import CLIError, settings_from_args
+    from assistant.errors import CLIError
+
+    from assistant.commands import settings_from_args
     from ranking.evaluate import EVAL_MODELS, EvalConfig, format_table, run_evaluation, write_json
     from ranking.train import TrainConfig
 

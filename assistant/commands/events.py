@@ -56,7 +56,7 @@ def register(subparsers) -> None:
 def _engine_and_catalog(args):
     """(engine, catalog): the catalog is loaded so the event store can check item ids; the demo
     catalog is imported on first use."""
-    from assistant.cli import settings_from_args
+    from assistant.commands import settings_from_args
     from assistant.engine import Engine
 
     engine = Engine(settings_from_args(args), llm=False)
@@ -74,7 +74,7 @@ def _engine_and_catalog(args):
 
 
 def cmd_import(args) -> int:
-    from assistant.cli import CLIError
+    from assistant.errors import CLIError
     from ranking.data import read_event_csv, read_sequences, sequences_to_events, sniff_format
     from ranking.events import EventValidationError
 
@@ -109,7 +109,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_show(args) -> int:
-    from assistant.cli import settings_from_args
+    from assistant.commands import settings_from_args
     from ranking.events import EventStore
 
     settings = settings_from_args(args)
@@ -129,7 +129,7 @@ def cmd_show(args) -> int:
 
 
 def cmd_event(args) -> int:
-    from assistant.cli import CLIError
+    from assistant.errors import CLIError
     from ranking.events import EventValidationError
 
     engine, catalog = _engine_and_catalog(args)

@@ -31,7 +31,8 @@ def register(subparsers) -> None:
 
 def cmd_prepare(args) -> int:
     from assistant.assets import MODEL_SPECS, ModelAssetsCorrupt, ModelAssetsMissing, prepare
-    from assistant.cli import CLIError, settings_from_args
+    from assistant.errors import CLIError
+    from assistant.commands import settings_from_args
     from assistant.llm import resolve_backend
 
     settings = settings_from_args(args)
@@ -59,7 +60,7 @@ def cmd_prepare(args) -> int:
 
 def cmd_status(args) -> int:
     from assistant.assets import MODEL_SPECS, status
-    from assistant.cli import settings_from_args
+    from assistant.commands import settings_from_args
     from assistant.llm import llamacpp_installed
 
     settings = settings_from_args(args)

@@ -37,7 +37,7 @@ def register(subparsers) -> None:
 
 
 def _read_messages(path: Path) -> list[dict]:
-    from assistant.cli import CLIError
+    from assistant.errors import CLIError
     from assistant.jsontext import read_jsonl
 
     rows = []
@@ -52,7 +52,7 @@ def _read_messages(path: Path) -> list[dict]:
 def make_llm(args, settings, strict: bool):
     """The LLM the flags ask for (None for rules only); a missing model is a CLIError naming pip."""
     from assistant.assets import ModelAssetsMissing
-    from assistant.cli import CLIError
+    from assistant.errors import CLIError
     from assistant.llm import LLMUnavailable, get_llm
 
     try:
@@ -89,7 +89,8 @@ def _human(result) -> str:
 
 
 def cmd_parse(args) -> int:
-    from assistant.cli import CLIError, settings_from_args
+    from assistant.errors import CLIError
+    from assistant.commands import settings_from_args
     from assistant.dialogue import Session, make_parser, resolve
 
     if args.message is None and not args.messages:

@@ -20,7 +20,7 @@ def register(subparsers) -> None:
 
 
 def cmd_recommend(args) -> int:
-    from assistant.cli import CLIError
+    from assistant.errors import CLIError
     from assistant.commands.events import _engine_and_catalog
     from assistant.arguments import check_k, check_user
     from assistant.errors import UserError

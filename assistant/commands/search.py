@@ -86,7 +86,7 @@ def product_json(hit, catalog) -> dict:
 
 def _read_queries(path: Path, defaults: dict) -> tuple[list, list[str], list[dict | None]]:
     from assistant.arguments import check_filters, filter_keys
-    from assistant.cli import CLIError
+    from assistant.errors import CLIError
     from assistant.jsontext import read_jsonl
 
     qids, queries, filters = [], [], []
@@ -108,7 +108,7 @@ def _read_queries(path: Path, defaults: dict) -> tuple[list, list[str], list[dic
 
 def cmd_search(args) -> int:
     from assistant.arguments import check_filters, check_k
-    from assistant.cli import CLIError
+    from assistant.errors import CLIError
     from assistant.commands.catalog import _Progress, open_registry
     from assistant.settings import DATA_DIR
     from retrieval.registry import DEMO_NAME, ensure_demo_catalog

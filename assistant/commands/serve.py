@@ -49,7 +49,8 @@ def build(settings, *, progress=say):
 
 
 def run(args) -> int:
-    from assistant.cli import CLIError, settings_from_args
+    from assistant.errors import CLIError
+    from assistant.commands import settings_from_args
 
     if not 0 < args.port < 65536:
         raise CLIError(f"Expected --port between 1 and 65535, got {args.port}")

@@ -24,7 +24,7 @@ def register(subparsers) -> None:
 def cmd_train(args) -> int:
     from dataclasses import replace
 
-    from assistant.cli import CLIError
+    from assistant.errors import CLIError
     from assistant.commands.events import _engine_and_catalog
     from ranking.train import MODEL_NAMES, TrainConfig, train_all
 

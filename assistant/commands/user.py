@@ -29,7 +29,8 @@ def cmd_show(args) -> int:
 
 
 def cmd_forget(args) -> int:
-    from assistant.cli import CLIError, settings_from_args
+    from assistant.errors import CLIError
+    from assistant.commands import settings_from_args
     from assistant.privacy import forget_user
 
     if not args.user_id.strip():
