@@ -5,8 +5,8 @@ bad value is refused with one message wherever it comes in ("Expected k to be an
 1 and 100, got 5.9"). Each check returns the clean value or raises UserError (a ValueError: the
 CLI prints it as `error: ...` with exit status 2, the app shows it as a plain-text API error).
 
-Nothing heavy is imported here: the filter check loads retrieval.search (the home of the filter
-fields, `SearchFilters`) when it first runs, so `shopassist --help` stays instant.
+The filter fields have their home in retrieval.search.SearchFilters; the CLI commands import this
+module inside their handlers, so `shopassist --help` stays instant.
 """
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ import json
 import numbers
 from typing import Any
 
+from pydantic import ValidationError
+
 from assistant.errors import UserError
+from retrieval.search import SearchFilters
 
 MAX_K = 100             # results per request: /search, /recommend, the lab, `search` / `recommend --k`
 MAX_ID_CHARS = 200      # user ids, session ids, catalog names, event ids
@@ -63,26 +66,18 @@ def check_user(user_id: Any, required: bool = False) -> str | None:
     return check_text(user_id, "user_id", required=required, max_chars=MAX_ID_CHARS)
 
 
-def filter_keys() -> tuple[str, ...]:
-    """The accepted filter names: the fields of retrieval.search.SearchFilters (their one home)."""
-    from retrieval.search import SearchFilters
-
-    return tuple(SearchFilters.model_fields)
+FILTER_KEYS = tuple(SearchFilters.model_fields)   # the accepted filter names (SearchFilters is their home)
 
 
 def check_filters(filters: Any):
     """Hard filters -> SearchFilters, or None for none ({} / "" / None).
 
     Accepted: a SearchFilters, a dict, or a JSON object string ('{"max_price": 20}', from HTTP)."""
-    from pydantic import ValidationError
-
-    from retrieval.search import SearchFilters
-
     if isinstance(filters, SearchFilters):
         return None if filters.is_empty() else filters
     if filters is None or (isinstance(filters, str) and not filters.strip()):
         return None
-    keys = ", ".join(filter_keys())
+    keys = ", ".join(FILTER_KEYS)
     if isinstance(filters, str):
         try:
             filters = json.loads(filters)
@@ -91,7 +86,7 @@ def check_filters(filters: Any):
                             f"JSON ({exc.msg} at character {exc.pos})") from None
     if not isinstance(filters, dict):
         raise UserError(f"Expected filters to be a JSON object with keys among {keys}, got {type(filters).__name__}")
-    unknown = sorted(str(k) for k in set(filters) - set(filter_keys()))
+    unknown = sorted(str(k) for k in set(filters) - set(FILTER_KEYS))
     if unknown:
         raise UserError(f"Unknown filter {', '.join(map(repr, unknown))}; accepted: {keys}")
     try:

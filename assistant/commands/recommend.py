@@ -20,10 +20,9 @@ def register(subparsers) -> None:
 
 
 def cmd_recommend(args) -> int:
-    from assistant.errors import CLIError
-    from assistant.commands.events import _engine_and_catalog
     from assistant.arguments import check_k, check_user
-    from assistant.errors import UserError
+    from assistant.commands.events import _engine_and_catalog
+    from assistant.errors import CLIError, UserError
     from retrieval.catalog import format_price
 
     args.k = check_k(args.k)    # the Engine's and the API's check: same refusal, same message

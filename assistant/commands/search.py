@@ -85,7 +85,7 @@ def product_json(hit, catalog) -> dict:
 
 
 def _read_queries(path: Path, defaults: dict) -> tuple[list, list[str], list[dict | None]]:
-    from assistant.arguments import check_filters, filter_keys
+    from assistant.arguments import FILTER_KEYS, check_filters
     from assistant.errors import CLIError
     from assistant.jsontext import read_jsonl
 
@@ -95,7 +95,7 @@ def _read_queries(path: Path, defaults: dict) -> tuple[list, list[str], list[dic
         if not isinstance(query, str):
             raise CLIError(f"file {path}, line {lineno}: expected a text field \"query\", got {query!r}")
         flt = dict(defaults)
-        flt.update({k: rec[k] for k in filter_keys() if rec.get(k) is not None})
+        flt.update({k: rec[k] for k in FILTER_KEYS if rec.get(k) is not None})
         try:
             parsed = check_filters(flt)
         except ValueError as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from assistant import handlers
-from assistant.arguments import MAX_K, check_filters, check_k, filter_keys
+from assistant.arguments import FILTER_KEYS, MAX_K, check_filters, check_k
 from assistant.cli import main
 from assistant.errors import UserError
 from tests.engine.conftest import PRODUCTS
@@ -74,7 +74,7 @@ def test_the_min_max_message_is_one_plain_sentence():
 def test_every_filter_key_the_engine_knows_is_accepted_by_the_api(engine):
     from retrieval.search import SearchFilters
 
-    assert filter_keys() == tuple(SearchFilters.model_fields)
-    assert "attributes" in filter_keys()          # the handlers' own list had dropped it
+    assert FILTER_KEYS == tuple(SearchFilters.model_fields)
+    assert "attributes" in FILTER_KEYS          # the handlers' own list had dropped it
     hits = handlers.api_search(engine, "lipstick", filters='{"attributes": {}, "max_price": 20}')
     assert hits and all(h["price"] <= 20 for h in hits)
