@@ -56,6 +56,7 @@ class Session:
     shown_ids: set[str] = field(default_factory=set)   # everything shown in this session
     focus: list[int] = field(default_factory=list)     # positions talked about most recently ("it")
     last_parse: ParseResult | None = None
+    notes: set[str] = field(default_factory=set)       # one-time notes already said (engine.NOTE_*)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     def history(self, n: int = 4) -> list[dict]:

@@ -18,12 +18,14 @@ from assistant.arguments import MAX_K, MAX_TEXT_CHARS, check_filters, check_k, c
 from assistant.dialogue import SessionStore, make_parser, resolve
 from assistant.errors import UserError
 from assistant.explain import answer_question, summarize, why
+from assistant.insights import LatencyLog
 from assistant.intent import parse_intent
 from assistant.llm import get_llm
 from assistant.privacy import ChatLog, forget_user, redact
 from assistant.settings import DATA_DIR, Settings
-from ranking.bundle import bundle_root, current_version
+from ranking.bundle import bundle_root, current_version, read_manifest
 from ranking.data import read_sequences, sequences_to_events
+from ranking.evaluate import ANCHORS, BEAUTY_SHAPE
 from ranking.events import EVENT_TYPES, EventStore, EventValidationError
 from ranking.service import RecommendationService
 from ranking.train import TrainConfig, train_all
@@ -39,6 +41,11 @@ MAX_SESSIONS = 10_000
 CHAT_K = 5          # products per chat answer
 HISTORY_SUPPORT = 0.2  # explain-view strength a behaviour component needs before "you bought X" is said
 POOL = 200          # search candidates handed to the ranker
+# A budget on a catalog where most products have no price: said once per conversation, then the
+# answer goes on without the price limit.
+NOTE_NO_PRICES = "no_prices"
+NO_PRICE_NOTE = {"en": "(No prices in this catalog: budget ignored.) ",
+                 "zh": "（此目录没有价格，已忽略预算。）"}
 
 
 @dataclass
@@ -73,6 +80,7 @@ class Engine:
         self._forgets_seen: int | None = None   # ChatLog.forgets() at the last chat turn
 
         self.sessions = SessionStore(max_sessions=MAX_SESSIONS)
+        self.latency = LatencyLog()   # per-endpoint latencies for the merchant lab (in memory only)
 
     # ---------------------------------------------------------------- lazy components
     @property
@@ -404,8 +412,9 @@ class Engine:
                     relaxed = intent.model_copy(update={"price_min": None, "price_max": None})
                     products, again = self._find(cat, relaxed, user_id, session, catalog)
                     stage = {k: round(stage.get(k, 0.0) + v, 2) for k, v in again.items()}   # both searches count
-                    note = ("此目录的大多数商品没有价格，以下结果未按价格筛选。" if intent.language == "zh" else
-                            "Most products in this catalog have no price, so these results ignore the price limit. ")
+                    if NOTE_NO_PRICES not in session.notes:   # said once per conversation, briefly
+                        session.notes.add(NOTE_NO_PRICES)
+                        note = NO_PRICE_NOTE["zh" if intent.language == "zh" else "en"]
                 timings.update(stage)
                 t = time.perf_counter()
                 line = note + summarize(intent, products)
@@ -515,6 +524,22 @@ class Engine:
         if note:
             out["note"] = note
         return out
+
+    def model_manifest(self, catalog: str | None = None) -> dict | None:
+        """The live model bundle's manifest (validation metrics, fusion weights, when trained), or None."""
+        return read_manifest(bundle_root(self.settings.models_dir, self.catalog(catalog).name))
+
+    def model_anchors(self, catalog: str | None = None) -> dict | None:
+        """Published HR@10 / NDCG@10 for this catalog's benchmark (Amazon Beauty: ranking.evaluate.ANCHORS), else None."""
+        return ANCHORS if len(self.catalog(catalog).products) == BEAUTY_SHAPE[1] else None
+
+    def recent_events(self, limit: int = 5000) -> list:
+        """The most recently stored behaviour events, newest first (merchant lab: live activity)."""
+        return self.events.latest(limit)
+
+    def recent_chat(self, limit: int = 2000) -> list:
+        """The last stored (redacted) chat messages, oldest first (merchant lab: query insights)."""
+        return self.chat_log.recent(limit)
 
     # ---------------------------------------------------------------- catalogs & users
     def import_catalog(self, path, name: str, mapping: dict | None = None, skip_bad_rows: bool = False,

@@ -13,10 +13,15 @@ Two groups:
 """
 from __future__ import annotations
 
+import functools
 import html
+import re
+import time
 import uuid
+from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator
 
+from assistant import insights
 from assistant.arguments import MAX_ID_CHARS, MAX_TEXT_CHARS, check_filters, check_k, check_text
 from assistant.errors import UserError
 from retrieval.catalog import format_price
@@ -39,7 +44,37 @@ CARD_BUTTONS = (("view", "View"), ("like", "Like"), ("cart", "Add to cart"), ("b
 ACTION_PAST = {"view": "Viewed", "like": "Liked", "cart": "Added to cart", "buy": "Bought"}
 
 
+# ------------------------------------------------------------------------------ latency
+def record_latency(engine, endpoint: str, ms: float) -> None:
+    """Into the Engine's in-memory LatencyLog (assistant/insights.py), when it has one."""
+    log = getattr(engine, "latency", None)
+    if log is not None:
+        log.record(endpoint, ms)
+
+
+@contextmanager
+def timed(engine, endpoint: str):
+    """Time one API call (refused ones too: they are answered, and the answer took time)."""
+    t = time.perf_counter()
+    try:
+        yield
+    finally:
+        record_latency(engine, endpoint, (time.perf_counter() - t) * 1000)
+
+
+def timed_endpoint(endpoint: str):
+    """Decorator for the api_* handlers (engine first): every call's latency goes to the LatencyLog."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(engine, *args, **kwargs):
+            with timed(engine, endpoint):
+                return fn(engine, *args, **kwargs)
+        return inner
+    return wrap
+
+
 # ------------------------------------------------------------------------------ public API
+@timed_endpoint("/chat")
 def api_chat(engine, message: str, user_id: str | None = None, session_id: str | None = None,
              catalog: str | None = None) -> dict:
     """/chat -> {reply, products, intent} (plus timings_ms)."""
@@ -55,6 +90,7 @@ def api_chat(engine, message: str, user_id: str | None = None, session_id: str |
             "timings_ms": dict(getattr(result, "timings_ms", {}) or {})}
 
 
+@timed_endpoint("/recommend")
 def api_recommend(engine, user_id: str | None, query: str | None = None, k: int = 10,
                   catalog: str | None = None) -> list[dict]:
     """/recommend -> list of product JSON, personalised for user_id (None/"" = cold start)."""
@@ -65,6 +101,7 @@ def api_recommend(engine, user_id: str | None, query: str | None = None, k: int 
     return list(engine.recommend(user_id, query=query, k=k, catalog=catalog))
 
 
+@timed_endpoint("/event")
 def api_event(engine, user_id: str, item_id: str, type: str, event_id: str | None = None,
               catalog: str | None = None, value: float | str | None = None) -> dict:
     """/event -> {ok, event_id, duplicate, user_id, item_id, type}. Unknown item/type: UserError."""
@@ -78,6 +115,7 @@ def api_event(engine, user_id: str, item_id: str, type: str, event_id: str | Non
                                     catalog=catalog))
 
 
+@timed_endpoint("/search")
 def api_search(engine, query: str, k: int = 10, filters: str | dict | None = None,
                catalog: str | None = None) -> list[dict]:
     """/search -> list of product JSON (no personalisation)."""
@@ -98,17 +136,31 @@ def esc(value: Any) -> str:
     return html.escape(html.unescape("" if value is None else str(value)), quote=True)
 
 
+CATEGORY_SEPARATORS = re.compile(r"\s*(?:>|›|/|\|)\s*")
+
+
+def category_label(category: Any, levels: int = 2) -> str:
+    """A category path ("Beauty > Skin Care > Face > Cleansers") -> its last levels ("Face › Cleansers")."""
+    if category is None:
+        return ""
+    parts = [x for x in CATEGORY_SEPARATORS.split(html.unescape(str(category)).strip()) if x]
+    return " › ".join(parts[-levels:])
+
+
 def _card(p: dict, *, buttons: bool) -> str:
     item_id = esc(p.get("id"))
     title = esc(p.get("title") or p.get("id") or "(untitled)")
     price = format_price(p.get("price"), p.get("currency"))
     brand = esc(p.get("brand") or "")
+    category = esc(category_label(p.get("category")))
     why = esc(p.get("why") or "")
     meta = []
     if price:
         meta.append(f'<span class="sa-price">{esc(price)}</span>')
     if brand:
         meta.append(f'<span class="sa-brand">{brand}</span>')
+    if category:
+        meta.append(f'<span class="sa-category" title="{esc(p.get("category"))}">{category}</span>')
     parts = [f'<div class="sa-card" data-item="{item_id}">',
              f'<div class="sa-title" title="{title}">{title}</div>']
     if meta:
@@ -157,6 +209,7 @@ CARDS_CSS = """
             display: -webkit-box; -webkit-line-clamp: 3; -webkit-box-orient: vertical; }
 .sa-meta { font-size: 0.85em; opacity: 0.85; }
 .sa-price { font-weight: 600; }
+.sa-category { opacity: 0.8; }
 .sa-why { font-size: 0.82em; opacity: 0.8; font-style: italic; overflow: hidden;
           display: -webkit-box; -webkit-line-clamp: 3; -webkit-box-orient: vertical; }
 .sa-actions { display: flex; flex-wrap: wrap; gap: 4px; margin-top: auto; padding-top: 4px; }
@@ -235,27 +288,58 @@ def chat_text(text: str) -> str:
     return html.escape(html.unescape(text or ""), quote=False)
 
 
-def chat_stream(engine, message: str, history: list[dict] | None, user_id: str | None,
-                session_id: str | None, catalog: str | None) -> Iterator[tuple[list[dict], list[dict] | None]]:
-    """Streams (chat history in messages format, products or None while there are none yet).
+KEEP_CARDS_ACTIONS = ("ask_about_product", "compare")   # answers about the cards already shown
+THINKING = "Thinking …"                    # the bubble before the engine's first result
+STILL_THINKING = "… still thinking"        # appended while the engine refines a pending result
 
-    The last item always carries the final product list (possibly empty)."""
+
+# The indicator under the chat while a turn works (before the first result, and while it is pending).
+THINKING_HTML = ('<div class="sa-thinking" role="status" aria-live="polite">'
+                 '<span class="sa-dot"></span><span class="sa-dot"></span><span class="sa-dot"></span>'
+                 ' ShopAssist is thinking …</div>')
+THINKING_CSS = """
+.sa-thinking { display: flex; align-items: center; gap: 4px; font-size: 0.9em; opacity: 0.85; padding: 2px 6px; }
+.sa-dot { width: 7px; height: 7px; border-radius: 50%; background: var(--color-accent, #f97316);
+          animation: sa-blink 1.2s infinite ease-in-out; }
+.sa-dot:nth-child(2) { animation-delay: 0.2s; }
+.sa-dot:nth-child(3) { animation-delay: 0.4s; }
+@keyframes sa-blink { 0%, 80%, 100% { opacity: 0.2; } 40% { opacity: 1; } }
+"""
+
+
+def chat_stream(engine, message: str, history: list[dict] | None, user_id: str | None,
+                session_id: str | None, catalog: str | None
+                ) -> Iterator[tuple[list[dict], list[dict] | None, bool]]:
+    """Streams (chat history in messages format, products or None while there are none yet, working).
+
+    The bubble is never empty: it says THINKING until the engine's first result, and a result the
+    engine marks `pending` (it is still refining it) carries STILL_THINKING. `working` is True until
+    the turn is done. The last item always carries the final product list (possibly empty)."""
     message = check_text(message, "message", max_chars=MAX_MESSAGE_CHARS)
+    started = time.perf_counter()
     history = [dict(m) for m in (history or [])]
     history.append({"role": "user", "content": chat_text(message)})
-    history.append({"role": "assistant", "content": ""})
-    yield list(history), None
+    history.append({"role": "assistant", "content": THINKING})
+    yield list(history), None, True
     last = None
-    for result in engine.chat_stream(message, user_id=user_id or None, session_id=session_id or None,
-                                     catalog=catalog or None):
-        last = result
-        history[-1] = {"role": "assistant", "content": chat_text(result.reply)}
-        # the Engine sends the products with its first partial: show the cards as soon as they exist
-        yield list(history), (list(result.products) if result.products else None)
+    try:
+        for result in engine.chat_stream(message, user_id=user_id or None, session_id=session_id or None,
+                                         catalog=catalog or None):
+            last = result
+            pending = bool(getattr(result, "pending", False))
+            text = chat_text(result.reply) or THINKING
+            history[-1] = {"role": "assistant", "content": f"{text}\n\n{STILL_THINKING}" if pending and
+                           text != THINKING else text}
+            # the Engine sends the products with its first partial: show the cards as soon as they exist
+            yield list(history), (list(result.products) if result.products else None), True
+    finally:
+        record_latency(engine, "chat (UI)", (time.perf_counter() - started) * 1000)
     products = list(last.products) if last is not None else []
-    if last is None:
-        history[-1] = {"role": "assistant", "content": "(no answer)"}
-    yield list(history), products
+    if not products and last is not None and (last.intent or {}).get("action") in KEEP_CARDS_ACTIONS:
+        products = None   # a question about a shown product: the cards it is about stay on screen
+    history[-1] = {"role": "assistant",
+                   "content": chat_text(last.reply) if last is not None and last.reply else "(no answer)"}
+    yield list(history), products, False
 
 
 # ------------------------------------------------------------------------------ merchant lab
@@ -346,7 +430,8 @@ def lab_run(engine, query: str, user_id: str | None, k: int = 10, catalog: str |
     n_headers, n_rows = results_table(plain, comps)
     return {"intent": out.get("intent") or {}, "timings": timings_rows(out.get("timings_ms") or {}),
             "personalised": (p_headers, p_rows), "plain": (n_headers, n_rows),
-            "overlap": len({p.get("id") for p in personalised} & {p.get("id") for p in plain})}
+            "overlap": len({p.get("id") for p in personalised} & {p.get("id") for p in plain}),
+            "products": {"personalised": personalised, "plain": plain}}
 
 
 # retrieval.catalog.ColumnMapping fields; "text" and "attributes" take comma-separated column lists.
@@ -383,3 +468,83 @@ def import_catalog(engine, path: str | None, name: str | None, mapping: dict | N
         if len(errors) > 20:
             lines.append(f"- ... and {len(errors) - 20} more")
     return summary, "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------ demo first screen
+N_EXAMPLES = 5   # example-request buttons on the shopper tab (kinds: insights.EXAMPLE_KINDS)
+
+
+def example_messages(engine, catalog: str | None) -> list[tuple[str, str]]:
+    """[(kind, message)] that work on this catalog (insights.example_requests), at most N_EXAMPLES."""
+    return insights.example_requests(engine.catalog(catalog or None))[:N_EXAMPLES]
+
+
+def render_demo_shoppers(demo_users: list[dict], n: int = 4) -> str:
+    """The first demo shoppers, one line of history each (the selector has all of them)."""
+    if not demo_users:
+        return '<div class="sa-note">No demo shoppers in this store yet: pick "New shopper".</div>'
+    rows = []
+    for u in demo_users[:n]:
+        recent = u.get("recent") or []
+        line = f" · recently: {esc(_short(html.unescape(str(recent[-1])), 60))}" if recent else ""
+        rows.append(f'<li><code>{esc(u.get("user_id"))}</code> · {esc(u.get("n_events", "?"))} events{line}</li>')
+    return f'<div class="sa-shoppers"><div class="sa-note">Demo shoppers:</div><ul>{"".join(rows)}</ul></div>'
+
+
+# ------------------------------------------------------------------------------ merchant lab panels
+def lab_model_report(engine, catalog: str | None) -> dict:
+    """insights.model_report for the catalog's live bundle, plus a one-paragraph summary."""
+    cat = engine.catalog(catalog or None)
+    manifest = engine.model_manifest(catalog or None)
+    anchors = engine.model_anchors(catalog or None)   # published figures for this benchmark, or None
+    beauty = anchors is not None
+    report = insights.model_report(manifest, anchors=anchors)
+    if not report["trained"]:
+        report["summary"] = (f"No trained models for catalog `{esc(cat.name)}` yet: recommendations use "
+                             "popularity from the live events. Train with `shopassist train`.")
+        return report
+    weights = ", ".join(f"{w['model']} {w['weight']:g}" for w in report["weights"])
+    report["summary"] = (
+        f"Bundle `{esc(report['version'])}`, trained {esc(report['trained_at'] or '?')} on "
+        f"{report['n_events'] or 0:,} events ({report['n_users'] or 0:,} shoppers, {report['n_items'] or 0:,} items). "
+        f"Models: {esc(', '.join(report['models']))}. Fusion weights: {esc(weights) or '-'}. "
+        "Bars: NDCG@10 / HR@10 on the validation split (each shopper's second-to-last event)"
+        + ("; grey bars: published anchors on the same data (test split, full ranking)." if beauty else "."))
+    return report
+
+
+LIVE_MINUTES = 30   # the live-activity window
+
+
+def lab_activity(engine, minutes: int = LIVE_MINUTES) -> dict:
+    """Events per minute by type, active shoppers and the latest events from the event store, and
+    p50 / p99 latency per endpoint from the Engine's in-memory LatencyLog, over the last `minutes`."""
+    out = insights.live_activity(engine.recent_events(), minutes=minutes)
+    log = getattr(engine, "latency", None)
+    out["latency"] = log.summary(minutes) if log is not None else []
+    kinds = ", ".join(f"{t} {n}" for t, n in out["by_type"]) or "none"
+    out["summary"] = (f"Last {minutes} minutes: **{out['n_events']} events** ({esc(kinds)}), "
+                      f"**{out['active_shoppers']} active shoppers**.")
+    return out
+
+
+def lab_query_insights(engine, catalog: str | None) -> dict:
+    """insights.query_insights over the stored (redacted) chat turns and search events."""
+    messages = engine.recent_chat()
+    searches = [str(e.value) for e in engine.recent_events() if e.type == "search" and e.value]
+    brands = list(insights.catalog_facets(engine.catalog(catalog or None)).brands)
+    out = insights.query_insights(messages, searches, brands=brands)
+    out["summary"] = (f"{out['n_queries']} stored queries ({out['n_chat']} chat turns, {out['n_search']} search "
+                      f"events). **{out['llm_share']:.0%}** needed the LLM (the rules alone were not confident).")
+    return out
+
+
+def lab_catalog_health(engine) -> list[dict]:
+    """insights.catalog_health for every catalog."""
+    return [insights.catalog_health(engine.catalog(name)) for name in engine.catalogs()]
+
+
+def why_rank_rows(products: list[dict] | None, item_id: str | None) -> list[dict]:
+    """"Why this rank": the chosen lab result's score components (insights.component_bars)."""
+    chosen = next((p for p in (products or []) if str(p.get("id")) == str(item_id)), None)
+    return insights.component_bars(chosen)

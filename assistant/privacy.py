@@ -431,6 +431,13 @@ class ChatLog(DurableSQLite):
     def count(self) -> int:
         return int(self._conn().execute("SELECT COUNT(*) FROM chat_messages").fetchone()[0])
 
+    def recent(self, limit: int = 2000) -> list[ChatMessage]:
+        """The last `limit` stored messages of all sessions, oldest first (redacted text)."""
+        rows = self._conn().execute(
+            "SELECT id,session_id,user_id,role,text,ts FROM chat_messages ORDER BY id DESC LIMIT ?",
+            (int(limit),)).fetchall()
+        return [ChatMessage(*r) for r in reversed(rows)]
+
     def forget_user(self, user_id: str) -> int:
         """Delete every message of the user, and of every session the user took part in."""
         with self._transaction() as conn:

@@ -86,6 +86,17 @@ def _prune(root: Path, keep: int) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
+def read_manifest(root: Path) -> dict | None:
+    """The live bundle's manifest.json (metrics, weights, when trained; no models loaded), or None."""
+    version = current_version(root)
+    if version is None:
+        return None
+    try:
+        return json.loads((root / version / "manifest.json").read_text())
+    except FileNotFoundError:   # swapped and pruned meanwhile: the next call reads the new one
+        return None
+
+
 # Loads are rare (start-up and model swaps): serialise them. Concurrent np.load calls parse .npy
 # headers with ast.literal_eval in several threads at once, which CPython 3.11.7 can fail with
 # "SystemError: AST constructor recursion depth mismatch" (fixed upstream in later 3.11 releases).

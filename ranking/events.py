@@ -389,6 +389,13 @@ class EventStore(DurableSQLite):
                 return
             yield from rows
 
+    def latest(self, limit: int = 5000) -> list[Event]:
+        """The `limit` most recently stored events, newest first (read-only; the merchant lab's live view)."""
+        rows = self._conn().execute(
+            "SELECT event_id,user_id,item_id,type,ts,value_num,value_txt FROM events ORDER BY seq DESC LIMIT ?",
+            (int(limit),)).fetchall()
+        return [_event(r) for r in rows]
+
     def count(self) -> int:
         return int(self._conn().execute("SELECT COUNT(*) FROM events").fetchone()[0])
 

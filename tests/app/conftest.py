@@ -71,6 +71,9 @@ def pytest_collection_modifyitems(items):
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.filterwarnings("ignore::DeprecationWarning:gradio.queueing"))
             item.add_marker(pytest.mark.filterwarnings("ignore::FutureWarning:gradio.queueing"))
+            # gradio's native plots call pandas APIs that pandas 3 deprecates (not ours either)
+            item.add_marker(pytest.mark.filterwarnings("ignore:The default formatting of datetime"))
+            item.add_marker(pytest.mark.filterwarnings("ignore:is_categorical_dtype is deprecated"))
 
 
 @pytest.fixture

@@ -9,8 +9,10 @@ import itertools
 import re
 import time
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from assistant.errors import UserError
+from assistant.insights import LatencyLog
 
 EVENT_TYPES = ("view", "click", "cart", "purchase", "rating", "search")
 
@@ -34,6 +36,7 @@ class FakeChatResult:
     products: list = field(default_factory=list)
     intent: dict = field(default_factory=dict)
     timings_ms: dict = field(default_factory=dict)
+    pending: bool = False   # issue 16b's contract: the engine is still refining this result
 
 
 class FakeEngine:
@@ -44,6 +47,9 @@ class FakeEngine:
         self.imported: list[dict] = []
         self._catalogs = ["beauty"]
         self.chat_calls: list[tuple] = []   # (user_id, session_id) of every chat turn
+        self.latency = LatencyLog()
+        self.manifest: dict | None = None    # what model_manifest returns (None = never trained)
+        self.chat_messages: list = []         # what recent_chat returns (ChatMessage-like objects)
 
     class settings:  # noqa: N801 - mimics Settings.default_catalog
         default_catalog = "beauty"
@@ -75,6 +81,27 @@ class FakeEngine:
 
     def catalogs(self):
         return list(self._catalogs)
+
+    def catalog(self, name=None):
+        self._check_catalog(name)
+        products = [SimpleNamespace(description="", **{k: p.get(k) for k in
+                                                       ("id", "title", "brand", "category", "price")})
+                    for p in self.products.values()]
+        return SimpleNamespace(name=name or "beauty", products=products)
+
+    def model_manifest(self, catalog=None):
+        self._check_catalog(catalog)
+        return self.manifest
+
+    def model_anchors(self, catalog=None):
+        return None
+
+    def recent_events(self, limit=5000):
+        return [SimpleNamespace(user_id=e["user_id"], item_id=e["item_id"], type=e["type"], timestamp=e["ts"],
+                                value=e["value"]) for e in reversed(self.events)][:limit]
+
+    def recent_chat(self, limit=2000):
+        return list(self.chat_messages)[-limit:]
 
     def demo_users(self, n=20, catalog=None):
         return [{"user_id": "A1DEMO", "n_events": 3, "recent": ["Hydrating Face Cream", "Olay <cream>"]}][:n]

@@ -121,6 +121,7 @@ def test_merchant_imports_a_catalog_with_progress_and_errors(page, tmp_path):
                    "g-3,Watering Can 5L,9.50,AquaFlow\n"
                    "g-1,Garden Hose 20m (again),24.99,AquaFlow\n", encoding="utf-8")
     page.get_by_role("tab", name="Merchant lab").click()
+    page.get_by_role("tab", name="Import a catalog").click()
     page.locator("#upload-file input[type=file]").set_input_files(str(csv))
     page.locator("#upload-name textarea, #upload-name input").first.fill("garden")
     page.get_by_text("Column mapping (optional)").click()

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import subprocess
+from types import SimpleNamespace
 import sys
 
 import pytest
 
 from assistant import handlers as h
 from assistant.errors import UserError
+from fake_engine import FakeChatResult
 
 
 # ------------------------------------------------------------------ argument checks
@@ -163,13 +165,64 @@ def test_card_action_records_event_and_maps_like_to_click(fake_engine):
 
 def test_chat_stream_grows_then_products(fake_engine):
     steps = list(h.chat_stream(fake_engine, "serum", [], "u1", "s1", "beauty"))
-    assert steps[0][0][-2:] == [{"role": "user", "content": "serum"}, {"role": "assistant", "content": ""}]
-    replies = [hist[-1]["content"] for hist, _ in steps]
+    # never an empty bubble: "Thinking ..." until the engine's first result (it was "" before issue 14)
+    assert steps[0][0][-2:] == [{"role": "user", "content": "serum"}, {"role": "assistant", "content": h.THINKING}]
+    assert all(hist[-1]["content"] for hist, _, _ in steps)
+    replies = [hist[-1]["content"] for hist, _, _ in steps]
     assert h.chat_text("<b>x</b> & **y**\n2.") == "&lt;b&gt;x&lt;/b&gt; &amp; **y**\n2."
     assert replies[-1] == "Here are 2 options." and len(replies) > 2
-    assert all(products is None for _, products in steps[:-2])   # no cards while only text arrives
-    assert steps[-2][1] == steps[-1][1]                          # cards as soon as the engine has them
+    assert all(products is None for _, products, _ in steps[:-2])   # no cards while only text arrives
+    assert steps[-2][1] == steps[-1][1]                             # cards as soon as the engine has them
     assert {p["id"] for p in steps[-1][1]} == {"p3", "p4"}
+    assert [working for _, _, working in steps] == [True] * (len(steps) - 1) + [False]
+    assert [s["endpoint"] for s in fake_engine.latency.summary()] == ["chat (UI)"]
+
+
+def test_chat_stream_pending_result_keeps_thinking(fake_engine):
+    """A result the engine marks pending (issue 16b: the LLM still refines it) shows its cards at once
+    and says it is still thinking; the final result drops the note."""
+    def slow_stream(message, user_id=None, session_id=None, catalog=None):
+        products = fake_engine._search(message, 2)
+        yield FakeChatResult("Here are 2 quick matches:", products, pending=True)
+        yield FakeChatResult("Here are 2 refined matches:", products)
+
+    fake_engine.chat_stream = slow_stream
+    steps = list(h.chat_stream(fake_engine, "serum", [], "u1", "s1", "beauty"))
+    hist, products, working = steps[1]
+    assert hist[-1]["content"] == "Here are 2 quick matches:\n\n" + h.STILL_THINKING
+    assert products and working
+    assert steps[-1][0][-1]["content"] == "Here are 2 refined matches:" and steps[-1][2] is False
+
+
+def test_question_about_a_shown_product_keeps_the_cards(fake_engine):
+    def about(message, user_id=None, session_id=None, catalog=None):
+        yield FakeChatResult("The second one is fragrance-free.", [], {"action": "ask_about_product"})
+
+    fake_engine.chat_stream = about
+    *_, (hist, products, working) = h.chat_stream(fake_engine, "more about the second one", [], "u1", "s1", "beauty")
+    assert products is None and not working     # None: the UI leaves the cards of the last answer
+    assert hist[-1]["content"] == "The second one is fragrance-free."
+
+
+def test_cards_show_brand_and_category():
+    out = h.render_cards([{"id": "a", "title": "T", "brand": "OGX <b>", "category": "Beauty > Hair Care > Shampoos"}])
+    assert '<span class="sa-brand">OGX &lt;b&gt;</span>' in out
+    assert '<span class="sa-category" title="Beauty &gt; Hair Care &gt; Shampoos">Hair Care › Shampoos</span>' in out
+    assert "sa-category" not in h.render_cards([{"id": "a", "title": "T", "category": None}])
+    assert h.category_label("Cleanser") == "Cleanser" and h.category_label("") == ""
+
+
+def test_api_calls_record_latency(fake_engine):
+    h.api_search(fake_engine, "serum", 3)
+    h.api_recommend(fake_engine, "u1", None, 3)
+    h.api_event(fake_engine, "u1", "p1", "view")
+    with pytest.raises(UserError):
+        h.api_search(fake_engine, "serum", 0)   # refused calls are answered too: they count
+    h.api_chat(fake_engine, "serum", "u1", "s1")
+    summary = {s["endpoint"]: s for s in fake_engine.latency.summary()}
+    assert set(summary) == {"/search", "/recommend", "/event", "/chat"}
+    assert summary["/search"]["n"] == 2 and summary["/event"]["n"] == 1
+    assert all(0 <= s["p50_ms"] <= s["p99_ms"] for s in summary.values())
 
 
 # ------------------------------------------------------------------ merchant lab
@@ -213,3 +266,48 @@ def test_handlers_import_is_light():
             "print(sorted(m for m in ('gradio', 'torch', 'chromadb', 'transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------------------ demo first screen + lab panels
+def test_example_messages_and_demo_shoppers(fake_engine):
+    # no product type has two products here, so no type / exclusion / Chinese example
+    assert h.example_messages(fake_engine, "beauty") == [("brand", "CeraVe cleanser"), ("follow-up", "something cheaper")]
+    html_ = h.render_demo_shoppers(fake_engine.demo_users())
+    assert "<code>A1DEMO</code> · 3 events · recently: Olay &lt;cream&gt;" in html_
+    assert "New shopper" in h.render_demo_shoppers([])
+
+
+def test_lab_model_report_untrained_and_trained(fake_engine):
+    r = h.lab_model_report(fake_engine, "beauty")
+    assert r["trained"] is False and "No trained models" in r["summary"]
+    fake_engine.manifest = {"version": "v9", "trained_at": 1.7e9, "n_events": 198502, "n_users": 22363,
+                            "n_items": 5, "models": ["pop"], "weights": {"pop": 1.0},
+                            "validation": {"pop": {"val_ndcg@10": 0.01, "val_hr@10": 0.02}}}
+    r = h.lab_model_report(fake_engine, "beauty")
+    assert "198,502 events" in r["summary"] and "pop 1" in r["summary"]
+    assert r["anchors"] == []          # a 5-product catalog is not the Beauty benchmark: no published anchors
+    assert {m["metric"] for m in r["metrics"]} == {"NDCG@10", "HR@10"}
+
+
+def test_lab_activity_and_query_insights(fake_engine):
+    h.api_event(fake_engine, "u1", "p1", "view")
+    h.api_event(fake_engine, "u2", "p2", "cart")
+    h.api_search(fake_engine, "serum", 3)
+    r = h.lab_activity(fake_engine, 30)
+    assert r["n_events"] == 2 and r["active_shoppers"] == 2
+    assert {x["endpoint"] for x in r["latency"]} == {"/event", "/search"}
+    assert "2 active shoppers" in r["summary"]
+    fake_engine.chat_messages = [SimpleNamespace(session_id="s", role="user", text="zorbing helmet"),
+                                 SimpleNamespace(session_id="s", role="assistant", text="I couldn't find ...")]
+    q = h.lab_query_insights(fake_engine, "beauty")
+    assert q["zero_or_few"][0]["query"] == "zorbing helmet" and ("zorbing", 1) in q["unplaced"]
+
+
+def test_lab_catalog_health_and_why_rank(fake_engine):
+    reports = h.lab_catalog_health(fake_engine)
+    assert [r["catalog"] for r in reports] == ["beauty"] and reports[0]["products"] == 5
+    out = h.lab_run(fake_engine, "serum cream", None, 5)
+    shown = out["products"]["plain"]
+    rows = h.why_rank_rows(shown, shown[0]["id"])
+    assert rows == [{"component": k, "value": float(v)} for k, v in shown[0]["components"].items()]
+    assert h.why_rank_rows(shown, "nope") == []
