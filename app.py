@@ -1,4 +1,4 @@
-"""ShopAssist web app: `python app.py` (same as `shopassist serve`). Wiring lives in assistant/ui.py."""
+"""ShopAssist web app: `python app.py [flags]` = `shopassist serve [flags]`. Wiring lives in assistant/ui.py."""
 from __future__ import annotations
 
 import os
@@ -16,7 +16,9 @@ def create_app(settings=None):
 
 
 if __name__ == "__main__":
-    from assistant.ui import launch
+    import sys
 
-    launch(create_app(), host=os.environ.get("SHOPASSIST_HOST", "127.0.0.1"),
-           port=int(os.environ.get("SHOPASSIST_PORT", "7860")))
+    from assistant.cli import main, serve_parser
+
+    # the flags of `shopassist serve` (--host, --port, --catalog, --llm, --home ...); unknown ones are refused
+    sys.exit(main(sys.argv[1:], parser=serve_parser("app.py")))

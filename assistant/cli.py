@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-from assistant.commands import settings_from_args
+from assistant.commands import serve, settings_from_args
 from assistant.errors import CLIError
 from ranking.servers import ServerUnavailable
 
@@ -27,13 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="shopassist",
         description="Offline LLM shopping assistant with real-time personalised recommendations.",
     )
-    parser.add_argument("--home", help="data directory (env SHOPASSIST_HOME, default ./.shopassist)")
-    parser.add_argument("--chroma-url", help="Chroma server URL (env SHOPASSIST_CHROMA_URL); default embedded")
-    parser.add_argument("--database-url", help="PostgreSQL URL for events + chat log (env SHOPASSIST_DATABASE_URL); "
-                        "default SQLite under --home")
-    parser.add_argument("--redis-url", help="Redis URL for sessions + live profiles (env SHOPASSIST_REDIS_URL); "
-                        "default in-process")
-    parser.add_argument("--embedder", choices=["minilm", "hashing"], help="sentence embedder (default minilm)")
+    add_global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -43,6 +37,26 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
+    return parser
+
+
+def add_global_options(parser: argparse.ArgumentParser) -> None:
+    """Options every command reads (through settings_from_args)."""
+    parser.add_argument("--home", help="data directory (env SHOPASSIST_HOME, default ./.shopassist)")
+    parser.add_argument("--chroma-url", help="Chroma server URL (env SHOPASSIST_CHROMA_URL); default embedded")
+    parser.add_argument("--database-url", help="PostgreSQL URL for events + chat log (env SHOPASSIST_DATABASE_URL); "
+                        "default SQLite under --home")
+    parser.add_argument("--redis-url", help="Redis URL for sessions + live profiles (env SHOPASSIST_REDIS_URL); "
+                        "default in-process")
+    parser.add_argument("--embedder", choices=["minilm", "hashing"], help="sentence embedder (default minilm)")
+
+
+def serve_parser(prog: str = "app.py") -> argparse.ArgumentParser:
+    """`python app.py [flags]`: the flags of `shopassist [--home ...] serve [...]` in one parser, so
+    both accept the same ones and an unknown flag is refused (argparse names it, exit status 2)."""
+    parser = argparse.ArgumentParser(prog=prog, description=serve.DESCRIPTION + " Same as `shopassist serve`.")
+    add_global_options(parser)
+    serve.add_arguments(parser)
     return parser
 
 
@@ -56,8 +70,8 @@ def _configure_logging(args) -> None:
     configure_logging(settings_from_args(args), level=os.environ.get("SHOPASSIST_LOG_LEVEL", "WARNING"))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
+    parser = parser or build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

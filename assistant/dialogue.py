@@ -53,6 +53,7 @@ class Session:
 
     session_id: str = ""
     user_id: str | None = None
+    users: set[str] = field(default_factory=set)       # every shopper who took part (forget drops it)
     turns: list[Turn] = field(default_factory=list)
     last_intent: Intent | None = None           # the intent the last results came from
     last_products: list = field(default_factory=list)  # products shown last, in display order
@@ -134,6 +135,8 @@ class SessionStore:
                 session = Session(session_id=session_id, user_id=user_id)
             else:
                 session = entry[0]
+            if user_id:
+                session.users.add(user_id)
             self._sessions[session_id] = (session, now)
             while len(self._sessions) > self.max_sessions:
                 self._sessions.popitem(last=False)
@@ -151,8 +154,32 @@ class SessionStore:
         with self._lock:
             self._sessions.pop(session_id, None)
 
+    def drop_user(self, user_id: str) -> int:
+        """Forget every session the shopper took part in (as the chat log's forget does); returns
+        how many were dropped. A turn running in one of them finishes on the detached session."""
+        with self._lock:
+            gone = [sid for sid, (session, _) in self._sessions.items()
+                    if user_id in session.users or session.user_id == user_id]
+            for sid in gone:
+                del self._sessions[sid]
+            return len(gone)
+
+    def drop_where(self, forgotten: Callable[[list[str]], set[str]]) -> int:
+        """Drop the sessions whose ids `forgotten(ids)` returns (ids of sessions with turns only:
+        a session nothing was said in holds nothing to forget); returns how many were dropped."""
+        with self._lock:
+            ids = [sid for sid, (session, _) in self._sessions.items() if session.turns]
+        gone = forgotten(ids) if ids else set()
+        with self._lock:
+            for sid in gone:
+                self._sessions.pop(sid, None)
+        return len(gone)
+
     def __len__(self) -> int:
         return len(self._sessions)
+
+    def __contains__(self, session_id: str) -> bool:
+        return session_id in self._sessions
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ the tests and the benchmarks call. Everything heavy is created lazily and shared
 """
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import statistics
@@ -17,9 +16,9 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
-from pydantic import ValidationError
 
 from assistant import lexicon, safety
+from assistant.arguments import MAX_K, MAX_TEXT_CHARS, check_filters, check_k, check_text, check_user
 from assistant.dialogue import SessionStore, make_parser, resolve
 from assistant.errors import UserError
 from assistant.explain import answer_about, compare_products, summarize, why
@@ -49,7 +48,6 @@ from retrieval.variants import variant_groups
 
 log = logging.getLogger(__name__)
 
-MAX_K = 100
 MAX_SESSIONS = 10_000
 CHAT_K = 5          # products per chat answer
 HISTORY_SUPPORT = 0.2  # explain-view strength a behaviour component needs before "you bought X" is said
@@ -91,16 +89,6 @@ class ChatResult:
                 "timings_ms": self.timings_ms, "pending": self.pending}
 
 
-def _check_k(k) -> int:
-    try:
-        k = int(k)
-    except (TypeError, ValueError):
-        raise UserError(f"Expected k to be an integer between 1 and {MAX_K}, got {k!r}") from None
-    if not 1 <= k <= MAX_K:
-        raise UserError(f"Expected k to be an integer between 1 and {MAX_K}, got {k}")
-    return k
-
-
 class Engine:
     def __init__(self, settings: Settings | None = None, *, llm=None, embedder=None):
         self.settings = settings or Settings.from_env()
@@ -119,6 +107,7 @@ class Engine:
         self._prepare_lock = threading.Lock()
         self._prepared = False
         self.lists = ListPolicy()
+        self._forgets_seen: int | None = None   # ChatLog.forgets() at the last chat turn
         if self.settings.redis_url:   # shared by every worker: any worker serves any turn
             self.sessions = RedisSessionStore(self.settings.redis_url)
         else:
@@ -178,10 +167,7 @@ class Engine:
             return self._chat_log
 
     def _name(self, catalog: str | None) -> str:
-        name = catalog or self.settings.default_catalog
-        if not isinstance(name, str) or not name.strip():
-            raise UserError(f"Expected catalog to be a catalog name, got {catalog!r}")
-        return name.strip()
+        return check_text(catalog, "catalog", required=False) or self.settings.default_catalog
 
     def catalog(self, name: str | None = None):
         name = self._name(name)
@@ -244,13 +230,16 @@ class Engine:
                 return
             summary = ensure_demo_catalog(self.registry, DATA_DIR, progress=progress)
             if summary is not None:
-                progress(f"Demo catalog imported: {summary.to_dict().get('n_products', '')} products "
+                progress(f"Demo catalog imported: {summary.n_imported:,} products "
                          f"in {time.perf_counter() - t0:.0f} s")
             catalog = self.catalog(DEMO_NAME)
             if not self._demo_events_loaded():
                 progress("Loading the demo shoppers' history (Amazon Beauty, 198,502 events) ...")
                 seqs = read_sequences(DATA_DIR / "beauty" / "sequences.txt.gz")
-                self.events.add_many(sequences_to_events(seqs, source=DEMO_SOURCE), skip_invalid=True)
+                result = self.events.add_many(sequences_to_events(seqs, source=DEMO_SOURCE), skip_invalid=True)
+                # the marker, not a shopper's presence, says "loaded": forgetting any shopper of the
+                # demo (the first one included) must never bring their events back at the next start
+                self.events.set_marker(DEMO_MARKER, f"{result.inserted} events, {time.time():.0f}")
             if train:
                 if current_version(bundle_root(self.settings.models_dir, DEMO_NAME)) is None:
                     progress("Training the recommendation models (first run only, about a minute) ...")
@@ -295,7 +284,13 @@ class Engine:
         return thread
 
     def _demo_events_loaded(self) -> bool:
-        return self.events.count() > 0 and bool(self.events.user_events(DEMO_PROBE_USER))
+        if self.events.marker(DEMO_MARKER) is not None:
+            return True
+        if self.events.has_event_id_prefix(f"{DEMO_SOURCE}:"):
+            # a home from before the marker: the demo's own event ids say it was loaded
+            self.events.set_marker(DEMO_MARKER, "found demo events")
+            return True
+        return False
 
     def catalogs(self) -> list[str]:
         return [info.name for info in self.registry.list()]
@@ -325,10 +320,9 @@ class Engine:
     # ---------------------------------------------------------------- search
     def search(self, query: str, k: int = 10, filters: dict | None = None, catalog: str | None = None) -> list[dict]:
         """Hybrid (dense + BM25) search with hard filters; no personalisation."""
-        k = _check_k(k)
-        if not isinstance(query, str) or not query.strip():
-            raise UserError("Expected query to be a non-empty string, got " + repr(query))
-        filters = _check_filters(filters)
+        k = check_k(k)
+        query = check_text(query, "query", max_chars=MAX_TEXT_CHARS)
+        filters = check_filters(filters)
         cat = self.catalog(catalog)
         hits = self.searcher(catalog).search(query, k=k, filters=filters)
 
@@ -338,7 +332,7 @@ class Engine:
     # ---------------------------------------------------------------- events
     def record_event(self, user_id, item_id, type, event_id=None, value=None, catalog: str | None = None) -> dict:
         """Durably store one behaviour event; the user's next recommendation reflects it."""
-        user_id = _check_user(user_id, required=True)
+        user_id = check_user(user_id, required=True)
 
         if type not in EVENT_TYPES:
             raise UserError(f"Expected type to be one of {', '.join(EVENT_TYPES)}, got {type!r}")
@@ -364,9 +358,9 @@ class Engine:
     def recommend(self, user_id=None, query: str | None = None, k: int = 10, catalog: str | None = None,
                   filters: dict | None = None) -> list[dict]:
         """Personal top-k for the user (anonymous when None), optionally within a query's results."""
-        k = _check_k(k)
-        user_id = _check_user(user_id)
-        filters = _check_filters(filters)
+        k = check_k(k)
+        user_id = check_user(user_id)
+        filters = check_filters(filters)
         cat = self.catalog(catalog)
         intent = None
         candidates = None
@@ -456,11 +450,34 @@ class Engine:
     # ---------------------------------------------------------------- chat
     def chat(self, message, user_id=None, session_id=None, catalog: str | None = None) -> ChatResult:
         result = None
-        for result in self.chat_stream(message, user_id, session_id, catalog):
+        for result in self._chat_turn(message, user_id, session_id, catalog):
             pass
         return result
 
     def chat_stream(self, message, user_id=None, session_id=None, catalog: str | None = None) -> Iterator[ChatResult]:
+        """`_chat_turn`'s results, the turn itself run in one thread of its own: a consumer such as
+        Gradio resumes a generator on whichever worker thread is free, and the turn holds its
+        session's lock across its yields (a lock must be released by the thread that took it)."""
+        out: queue.Queue = queue.Queue()
+
+        def run() -> None:
+            try:
+                for result in self._chat_turn(message, user_id, session_id, catalog):
+                    out.put(("result", result))
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer's thread
+                out.put(("error", exc))
+            out.put(("done", None))
+
+        threading.Thread(target=run, name="shopassist-chat-turn", daemon=True).start()
+        while True:
+            kind, value = out.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+
+    def _chat_turn(self, message, user_id=None, session_id=None, catalog: str | None = None) -> Iterator[ChatResult]:
         """One chat turn. Yields the products first (with the summary line), then the full reply.
 
         When the intent LLM must run (the rules were not sure of their reading), the rules' fast
@@ -473,7 +490,7 @@ class Engine:
         from the resolved intent."""
         if message is not None and not isinstance(message, str):
             raise UserError(f"Expected message to be a string, got {type(message).__name__}")
-        user_id = _check_user(user_id)
+        user_id = check_user(user_id)
         sid = str(session_id) if session_id not in (None, "") else (f"user:{user_id}" if user_id else "anonymous")
         t0 = time.perf_counter()
         cat = self.catalog(catalog)
@@ -482,7 +499,7 @@ class Engine:
             yield ChatResult(reply=verdict.reply or "", intent={"action": "chitchat", "safety": verdict.kind},
                              timings_ms={"total": _ms(t0)})
             return
-
+        self._drop_forgotten_sessions()
         def lookup(item_id: str):   # a shared session remembers ids; a product gone from the catalog is left out
             return _ShownProduct(cat.products[cat.index[item_id]]) if item_id in cat.index else None
 
@@ -610,6 +627,17 @@ class Engine:
                      shown=[_ShownProduct(cat.get(p["id"]), [cat.get(v["id"]) for v in p["variants"]])
                             for p in products], timings=timings)
 
+    def _drop_forgotten_sessions(self) -> None:
+        """`shopassist user forget` runs in another process: it erases the shopper's chat messages
+        and counts the forget in the chat log. When that count moved, every session with turns
+        but no stored message any more belonged to a forgotten shopper: drop it (one small read a turn)."""
+        if not isinstance(self.sessions, SessionStore):
+            return   # sessions on Redis are not held in this process; `forget` erases them there
+        forgets = self.chat_log.forgets()
+        if forgets != self._forgets_seen:
+            self.sessions.drop_where(self.chat_log.missing_sessions)
+            self._forgets_seen = forgets
+
     def _priced_share(self, cat) -> float:
         share = self._priced.get(cat.name)
         if share is None:
@@ -695,10 +723,9 @@ class Engine:
     def lab(self, query: str, user_id=None, k: int = 10, catalog: str | None = None) -> dict:
         """Everything the query tester shows: intent, personalised vs plain results, stage timings."""
 
-        k = _check_k(k)
-        if not isinstance(query, str) or not query.strip():
-            raise UserError("Expected query to be a non-empty string, got " + repr(query))
-        user_id = _check_user(user_id)
+        k = check_k(k)
+        query = check_text(query, "query", max_chars=MAX_TEXT_CHARS)
+        user_id = check_user(user_id)
         cat = self.catalog(catalog)
         t = time.perf_counter()
         parse = parse_intent(query, self.llm, self.settings.llm_budget_ms, brands=self._brands(cat),
@@ -762,16 +789,16 @@ class Engine:
     def forget_user(self, user_id: str) -> dict:
         """Erase a shopper's events, live profiles, chat history and sessions."""
 
-        user_id = _check_user(user_id, required=True)
+        user_id = check_user(user_id, required=True)
         counts = forget_user(user_id, events=self.events, chat=self.chat_log,
                              services=list(self._services.values()), redis_url=self.settings.redis_url)
-        self.sessions.drop_user(user_id) if hasattr(self.sessions, "drop_user") else None
+        counts["sessions"] = self.sessions.drop_user(user_id)
         return counts
 
 
 # ------------------------------------------------------------------------------------------ helpers
 DEMO_SOURCE = "beauty-demo"
-DEMO_PROBE_USER = "A1YJEY40YUW4SE"   # first shopper of the bundled sequences file
+DEMO_MARKER = "demo-events-loaded"   # EventStore marker set once the demo history is in
 FAST_MODELS = ("pop", "itemknn", "als", "content")
 
 
@@ -828,43 +855,6 @@ class _ShownProduct:
 
 def _ms(t: float) -> float:
     return round((time.perf_counter() - t) * 1000, 2)
-
-
-def _check_user(user_id, required: bool = False):
-    if user_id in (None, ""):
-        if required:
-            raise UserError("Expected user_id to be a non-empty string, got " + repr(user_id))
-        return None
-    if not isinstance(user_id, str) or len(user_id) > 200 or not user_id.strip():
-        raise UserError(f"Expected user_id to be a non-empty string of at most 200 characters, got {user_id!r}")
-    return user_id.strip()
-
-
-FILTER_KEYS = ("min_price", "max_price", "category", "brand", "must_have", "exclude", "attributes",
-               "exclude_brand", "product_type", "color", "audience", "in_stock", "on_sale")
-
-
-def _check_filters(filters):
-    if filters in (None, "", {}):
-        return None
-    if isinstance(filters, str):
-        try:
-            filters = json.loads(filters)
-        except json.JSONDecodeError as exc:
-            raise UserError(f"Expected filters to be a JSON object like {{\"max_price\": 20}}, got invalid JSON "
-                            f"({exc.msg} at character {exc.pos})") from None
-    if not isinstance(filters, dict):
-        raise UserError(f"Expected filters to be an object with keys among {', '.join(FILTER_KEYS)}, "
-                        f"got {type(filters).__name__}")
-    unknown = sorted(set(filters) - set(FILTER_KEYS))
-    if unknown:
-        raise UserError(f"Unknown filter key(s) {', '.join(unknown)}; accepted: {', '.join(FILTER_KEYS)}")
-
-    try:
-        return SearchFilters(**filters)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise UserError(f"Bad filter {'.'.join(str(x) for x in err['loc']) or 'value'}: {err['msg']}") from None
 
 
 def _query_text(intent) -> str:

@@ -368,9 +368,9 @@ def answer_question(question: str, product: Any, *, language: str | None = None,
                 quote = _short_title(sentence, 200)
                 negated = bool(_NEGATED.search(low[:idx]))
                 if zh:
-                    text = f"商品资料里写着：“{quote}”"
+                    text = f"关于{title}，商品资料里写着：“{quote}”"
                 else:
-                    lead = "The catalog says" + (" (note the negation)" if negated else "")
+                    lead = f"About {title}, the catalog says" + (" (note the negation)" if negated else "")
                     text = f"{lead}: \"{quote}\""
                 return Answer(text, True, quote, topic)
     about = topic or ("这个问题" if zh else "that")

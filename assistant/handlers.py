@@ -5,16 +5,16 @@ fake engine and `shopassist --help` stays instant. `assistant/ui.py` only wires 
 components and turns `UserError` into `gr.Error`.
 
 Two groups:
-- `api_*`: the public HTTP API (`/chat`, `/recommend`, `/event`, `/search`); argument checks that
-  belong to the HTTP surface (empty message, k range, filters as a JSON string) happen here, the
-  rest (unknown item, unknown event type, unknown catalog) in the Engine, which raises UserError.
+- `api_*`: the public HTTP API (`/chat`, `/recommend`, `/event`, `/search`); the arguments are
+  checked here with the one validator per argument (assistant/arguments.py, also used by the
+  Engine and the CLI: same value, same message); what needs the catalog (unknown item, event type,
+  catalog) is checked in the Engine, which raises UserError.
 - UI helpers: product cards, the shopper selector, chat streaming, card actions, the merchant lab.
 """
 from __future__ import annotations
 
 import functools
 import html
-import json
 import re
 import time
 import uuid
@@ -22,11 +22,11 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator
 
 from assistant import insights
+from assistant.arguments import MAX_ID_CHARS, MAX_TEXT_CHARS, check_filters, check_k, check_text
 from assistant.errors import UserError
 from retrieval.catalog import format_price
 
-MAX_K = 100                 # the Engine's own bound; checked here too so the message is the same
-MAX_MESSAGE_CHARS = 2000    # longer chat messages are refused, not truncated silently
+MAX_MESSAGE_CHARS = MAX_TEXT_CHARS   # longer chat messages are refused, not truncated silently
 NEW_SHOPPER = "__new__"     # dropdown value meaning "generate a fresh anonymous shopper id"
 ANON_PREFIX = "anon-"
 
@@ -42,60 +42,6 @@ CARD_ACTIONS: dict[str, tuple[str, float | None]] = {
 }
 CARD_BUTTONS = (("view", "View"), ("like", "Like"), ("cart", "Add to cart"), ("buy", "Buy"))
 ACTION_PAST = {"view": "Viewed", "like": "Liked", "cart": "Added to cart", "buy": "Bought"}
-
-# ------------------------------------------------------------------------------ argument checks
-def check_k(k: Any, name: str = "k") -> int:
-    """An int in 1..MAX_K (floats like 5.0 from JSON clients are accepted, 5.5 is not)."""
-    if isinstance(k, bool):
-        raise UserError(f"Expected {name} to be an integer between 1 and {MAX_K}, got {k!r}")
-    if isinstance(k, float) and k.is_integer():
-        k = int(k)
-    if isinstance(k, str) and k.strip().lstrip("-").isdigit():
-        k = int(k.strip())
-    if not isinstance(k, int):
-        raise UserError(f"Expected {name} to be an integer between 1 and {MAX_K}, got {k!r}")
-    if not 1 <= k <= MAX_K:
-        raise UserError(f"Expected {name} to be an integer between 1 and {MAX_K}, got {k}")
-    return k
-
-
-def check_text(value: Any, name: str, *, required: bool = True, max_chars: int = 500) -> str | None:
-    """A stripped string; None/"" is an error when required, else None."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise UserError(f"Expected a non-empty {name}, got {value!r}")
-        return None
-    if not isinstance(value, str):
-        raise UserError(f"Expected {name} to be a string, got {type(value).__name__}")
-    value = value.strip()
-    if len(value) > max_chars:
-        raise UserError(f"Expected {name} of at most {max_chars} characters, got {len(value)}")
-    return value
-
-
-FILTER_KEYS = ("min_price", "max_price", "category", "brand", "must_have", "exclude")
-
-
-def parse_filters(filters: Any) -> dict | None:
-    """Filters as a dict or a JSON object string ("" / None / {} = no filters)."""
-    if filters is None:
-        return None
-    if isinstance(filters, str):
-        if not filters.strip():
-            return None
-        try:
-            filters = json.loads(filters)
-        except json.JSONDecodeError as exc:
-            raise UserError(
-                f"Expected filters as a JSON object such as {{\"max_price\": 20}}, "
-                f"got malformed JSON ({exc.msg} at character {exc.pos})") from None
-    if not isinstance(filters, dict):
-        raise UserError(f"Expected filters to be a JSON object, got {type(filters).__name__}")
-    unknown = sorted(set(filters) - set(FILTER_KEYS))
-    if unknown:
-        raise UserError(f"Unknown filter {', '.join(map(repr, unknown))}; "
-                        f"accepted: {', '.join(FILTER_KEYS)}")
-    return filters or None
 
 
 # ------------------------------------------------------------------------------ latency
@@ -133,9 +79,9 @@ def api_chat(engine, message: str, user_id: str | None = None, session_id: str |
              catalog: str | None = None) -> dict:
     """/chat -> {reply, products, intent} (plus timings_ms)."""
     message = check_text(message, "message", max_chars=MAX_MESSAGE_CHARS)
-    user_id = check_text(user_id, "user_id", required=False, max_chars=200)
-    session_id = check_text(session_id, "session_id", required=False, max_chars=200)
-    catalog = check_text(catalog, "catalog", required=False, max_chars=200)
+    user_id = check_text(user_id, "user_id", required=False, max_chars=MAX_ID_CHARS)
+    session_id = check_text(session_id, "session_id", required=False, max_chars=MAX_ID_CHARS)
+    catalog = check_text(catalog, "catalog", required=False, max_chars=MAX_ID_CHARS)
     if user_id is None and session_id is None:
         # no shopper and no conversation: a one-off turn, never another anonymous caller's context
         session_id = new_session_id()
@@ -148,10 +94,10 @@ def api_chat(engine, message: str, user_id: str | None = None, session_id: str |
 def api_recommend(engine, user_id: str | None, query: str | None = None, k: int = 10,
                   catalog: str | None = None) -> list[dict]:
     """/recommend -> list of product JSON, personalised for user_id (None/"" = cold start)."""
-    user_id = check_text(user_id, "user_id", required=False, max_chars=200)
+    user_id = check_text(user_id, "user_id", required=False, max_chars=MAX_ID_CHARS)
     query = check_text(query, "query", required=False, max_chars=MAX_MESSAGE_CHARS)
     k = check_k(k)
-    catalog = check_text(catalog, "catalog", required=False, max_chars=200)
+    catalog = check_text(catalog, "catalog", required=False, max_chars=MAX_ID_CHARS)
     return list(engine.recommend(user_id, query=query, k=k, catalog=catalog))
 
 
@@ -159,12 +105,12 @@ def api_recommend(engine, user_id: str | None, query: str | None = None, k: int 
 def api_event(engine, user_id: str, item_id: str, type: str, event_id: str | None = None,
               catalog: str | None = None, value: float | str | None = None) -> dict:
     """/event -> {ok, event_id, duplicate, user_id, item_id, type}. Unknown item/type: UserError."""
-    user_id = check_text(user_id, "user_id", max_chars=200)
+    user_id = check_text(user_id, "user_id", max_chars=MAX_ID_CHARS)
     type = check_text(type, "event type", max_chars=50)
     # a "search" event carries its query in value and may have no item
-    item_id = check_text(item_id, "item_id", required=type != "search", max_chars=200)
-    event_id = check_text(event_id, "event_id", required=False, max_chars=200)
-    catalog = check_text(catalog, "catalog", required=False, max_chars=200)
+    item_id = check_text(item_id, "item_id", required=type != "search", max_chars=MAX_ID_CHARS)
+    event_id = check_text(event_id, "event_id", required=False, max_chars=MAX_ID_CHARS)
+    catalog = check_text(catalog, "catalog", required=False, max_chars=MAX_ID_CHARS)
     return dict(engine.record_event(user_id, item_id, type, event_id=event_id, value=value,
                                     catalog=catalog))
 
@@ -175,8 +121,8 @@ def api_search(engine, query: str, k: int = 10, filters: str | dict | None = Non
     """/search -> list of product JSON (no personalisation)."""
     query = check_text(query, "query", max_chars=MAX_MESSAGE_CHARS)
     k = check_k(k)
-    filters = parse_filters(filters)
-    catalog = check_text(catalog, "catalog", required=False, max_chars=200)
+    filters = check_filters(filters)
+    catalog = check_text(catalog, "catalog", required=False, max_chars=MAX_ID_CHARS)
     return list(engine.search(query, k=k, filters=filters, catalog=catalog))
 
 
@@ -475,7 +421,7 @@ def lab_run(engine, query: str, user_id: str | None, k: int = 10, catalog: str |
     """Merchant lab: everything the query tester shows, as plain data."""
     query = check_text(query, "query", max_chars=MAX_MESSAGE_CHARS)
     k = check_k(k)
-    user_id = check_text(user_id, "user_id", required=False, max_chars=200)
+    user_id = check_text(user_id, "user_id", required=False, max_chars=MAX_ID_CHARS)
     if user_id == NEW_SHOPPER:
         user_id = None
     out = engine.lab(query, user_id=user_id, k=k, catalog=catalog or None)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import os
 import re
@@ -341,6 +342,10 @@ CREATE TABLE IF NOT EXISTS chat_messages (
 );
 CREATE INDEX IF NOT EXISTS chat_by_session ON chat_messages(session_id, id);
 CREATE INDEX IF NOT EXISTS chat_by_user ON chat_messages(user_id);
+CREATE TABLE IF NOT EXISTS chat_forgets (      -- how many forgets ran (no ids): running apps drop sessions
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    n  INTEGER NOT NULL
+);
 """
 
 
@@ -445,8 +450,26 @@ class ChatLog(DurableSQLite):
             n = conn.execute("DELETE FROM chat_messages WHERE user_id=?", (user_id,)).rowcount
             for session_id in sessions:
                 n += conn.execute("DELETE FROM chat_messages WHERE session_id=?", (session_id,)).rowcount
+            conn.execute("INSERT INTO chat_forgets(id, n) VALUES (1, 1) ON CONFLICT(id) DO UPDATE SET n = n + 1")
         self._checkpoint()
         return int(n)
+
+    def forgets(self) -> int:
+        """How many `forget_user` calls ran on this log, from any process (0 = none). A running
+        Engine compares it on every chat turn to drop the sessions of a shopper forgotten elsewhere."""
+        row = self._conn().execute("SELECT n FROM chat_forgets WHERE id=1").fetchone()
+        return int(row[0]) if row else 0
+
+    def missing_sessions(self, session_ids: Iterable[str]) -> set[str]:
+        """The ids among `session_ids` with no stored message (forgotten, or never logged)."""
+        ids = list(dict.fromkeys(session_ids))
+        if not ids:
+            return set()
+        # one index probe per id (EXISTS stops at the first message), all in one statement
+        rows = self._conn().execute(
+            "SELECT j.value FROM json_each(?) j WHERE NOT EXISTS "
+            "(SELECT 1 FROM chat_messages m WHERE m.session_id = j.value)", (json.dumps(ids),))
+        return {r[0] for r in rows}
 
     def forget_session(self, session_id: str) -> int:
         n = self._conn().execute("DELETE FROM chat_messages WHERE session_id=?", (session_id,)).rowcount

@@ -35,8 +35,11 @@ SESSION_CAPACITY = 2000
 
 
 @contextlib.contextmanager
-def user_errors():
-    """UserError / ValueError (clear messages by contract) -> gr.Error: shown, no traceback."""
+def user_errors(*, for_browser: bool = True):
+    """UserError / ValueError (clear messages by contract) -> gr.Error: shown, no traceback.
+
+    for_browser: the page renders a gr.Error message as HTML, so <, > and & are escaped for the UI's
+    own events. The public API endpoints pass False: their callers get the message as plain text."""
     import gradio as gr
 
     try:
@@ -44,8 +47,8 @@ def user_errors():
     except gr.Error:
         raise
     except (UserError, ValueError, FileNotFoundError, ServerUnavailable) as exc:
-        # gr.Error renders its message as HTML in the browser: escape <, > and & (quotes stay readable).
-        raise gr.Error(html.escape(str(exc), quote=False), print_exception=False) from None
+        message = html.escape(str(exc), quote=False) if for_browser else str(exc)
+        raise gr.Error(message, print_exception=False) from None
 
 
 def _default_catalog(engine, names: list[str]) -> Optional[str]:
@@ -411,26 +414,26 @@ def build_app(engine, *, title: str = "ShopAssist", demo_users_n: int = 20):
         def chat(message: str, user_id: Optional[str] = None, session_id: Optional[str] = None,
                  catalog: Optional[str] = None) -> dict:
             """Ask the assistant. Returns {reply, products: [...], intent, timings_ms}."""
-            with user_errors():
+            with user_errors(for_browser=False):
                 return h.api_chat(engine, message, user_id, session_id, catalog)
 
         def recommend(user_id: Optional[str] = None, query: Optional[str] = None, k: int = 10,
                       catalog: Optional[str] = None) -> list:
             """Personalised recommendations for user_id (empty = cold start), optionally for a query."""
-            with user_errors():
+            with user_errors(for_browser=False):
                 return h.api_recommend(engine, user_id, query, k, catalog)
 
         def event(user_id: str, item_id: str, type: str, event_id: Optional[str] = None,
                   value: Union[float, str, None] = None, catalog: Optional[str] = None) -> dict:
             """Record an event (view, click, cart, purchase, rating, search); idempotent on event_id.
             value: the rating 0-5 for "rating", the query text for "search"."""
-            with user_errors():
+            with user_errors(for_browser=False):
                 return h.api_event(engine, user_id, item_id, type, event_id, catalog, value)
 
         def search(query: str, k: int = 10, filters: Union[str, dict, None] = None,
                    catalog: Optional[str] = None) -> list:
             """Hybrid catalog search (not personalised). filters: dict or JSON object string."""
-            with user_errors():
+            with user_errors(for_browser=False):
                 return h.api_search(engine, query, k, filters, catalog)
 
         # chat runs the LLM: it goes through the queue (CHAT_CONCURRENCY at once, QUEUE_MAX_SIZE

@@ -230,6 +230,10 @@ CREATE TABLE IF NOT EXISTS events (
     value_txt TEXT
 );
 CREATE INDEX IF NOT EXISTS events_by_user ON events(user_id, ts, seq);
+CREATE TABLE IF NOT EXISTS markers (       -- facts about the store's content, e.g. "demo history loaded"
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
 
 
@@ -374,7 +378,26 @@ class EventStore(EventStoreBase, DurableSQLite):
         self._checkpoint()
         return int(n)
 
+    def set_marker(self, name: str, value: str) -> None:
+        """Record a fact about the store's content (durably): e.g. that an import ran to its end.
+        Markers survive `forget_user`, so "was the demo loaded" never depends on one shopper."""
+        with self._transaction() as conn:
+            conn.execute("INSERT INTO markers(name, value) VALUES (?, ?) "
+                         "ON CONFLICT(name) DO UPDATE SET value=excluded.value", (name, str(value)))
+
     # Reads ---------------------------------------------------------------------------------
+    def marker(self, name: str) -> str | None:
+        row = self._conn().execute("SELECT value FROM markers WHERE name=?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def has_event_id_prefix(self, prefix: str) -> bool:
+        """Whether some event id starts with `prefix` (an index range scan, not a table scan)."""
+        if not prefix:
+            raise ValueError("Expected a non-empty event id prefix, got ''")
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return self._conn().execute("SELECT 1 FROM events WHERE event_id >= ? AND event_id < ? LIMIT 1",
+                                    (prefix, upper)).fetchone() is not None
+
     def user_events(self, user_id: str, since_seq: int = 0, until_seq: int | None = None) -> list[Event]:
         """The user's events in time order (ties by arrival); only those after `since_seq` (and up
         to `until_seq`, so a caller holding a watermark reads exactly what it counted)."""

@@ -117,7 +117,7 @@ class UserProfile:
     last_time: float | None = None
     n_events: int = 0
     watermark: tuple[int, int] = (0, 0)  # (event count, max seq) in the store when last synced
-    cache: dict = field(default_factory=dict)  # per-model user state (e.g. ALS factor); cleared on events
+    cache: dict = field(default_factory=dict)  # model name -> (bundle version, fold-in state); cleared on events
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def history(self) -> tuple[np.ndarray, np.ndarray]:

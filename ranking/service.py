@@ -10,7 +10,7 @@
   picked up by the next request. Profiles live in this process or, shared, in Redis
   (profile.RedisProfileStore): then any worker continues from the state another one saved.
 - Scores: every model in the bundle scores the live history through the Recommender hooks
-  `fold_in` (per-user state, cached until the next event: ALS solves the user's factors the way
+  `fold_in` (per-user state, cached until the next event or model swap: ALS solves the user's factors the way
   implicit's recalculate_user does) and `score_live`; content uses the profile's
   time-decayed interest vector; an affinity component uses category / brand / price band;
   a query's candidate pool adds a retrieval component. Fusion weights come from the bundle.
@@ -252,12 +252,14 @@ class RecommendationService:
             for name, model in models.items():
                 if name in ("pop", "content") or not len(mh):
                     continue   # popularity is the floor above; content reads the profile's interest below
-                # every model alike: its fold-in state is cached per user until the next event
-                state = profile.cache.get(name) if profile else None
+                # every model alike: its fold-in state is cached per user until the next event, and
+                # keyed on the bundle version, so a swapped-in model never meets another model's state
+                cached = profile.cache.get(name) if profile else None
+                state = cached[1] if cached is not None and cached[0] == bundle.version else None
                 if state is None:
                     state = model.fold_in(mh, mw)
                     if profile is not None and state is not None:
-                        profile.cache[name] = state
+                        profile.cache[name] = (bundle.version, state)
                 comps[name] = self._to_catalog(model.score_live(mh, mw, state), to_model)
             interest = profile.interest_unit() if profile else None
             if interest is not None and self.embeddings is not None:

@@ -12,7 +12,7 @@ def register(subparsers) -> None:
                               description="Top-k products for a shopper from the trained models and their "
                                           "live history (events recorded a moment ago count).")
     p.add_argument("--user", help="user id (omit for an anonymous shopper: popularity with diversity)")
-    p.add_argument("--k", type=int, default=10, help="number of products (default 10)")
+    p.add_argument("--k", default=10, help="number of products, 1-100 (default 10)")
     p.add_argument("--query", help="rank within this search's results")
     p.add_argument("--catalog", help="catalog name (default: settings default_catalog)")
     p.add_argument("--json", action="store_true", help="print product JSON, one object per line")
@@ -20,13 +20,13 @@ def register(subparsers) -> None:
 
 
 def cmd_recommend(args) -> int:
-    from assistant.errors import CLIError
+    from assistant.arguments import check_k, check_user
     from assistant.commands.events import _engine_and_catalog
-    from assistant.errors import UserError
+    from assistant.errors import CLIError, UserError
     from retrieval.catalog import format_price
 
-    if args.k < 1:
-        raise CLIError(f"Expected --k >= 1, got {args.k}")
+    args.k = check_k(args.k)    # the Engine's and the API's check: same refusal, same message
+    args.user = check_user(args.user)
     engine, catalog = _engine_and_catalog(args)
     try:
         items = engine.recommend(args.user, query=args.query, k=args.k, catalog=catalog.name)

@@ -15,9 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-FILTER_FIELDS = ("min_price", "max_price", "category", "brand", "must_have", "exclude", "attributes")
-
-
 def _attr(value: str) -> tuple[str, str]:
     import argparse
 
@@ -36,7 +33,7 @@ def register(subparsers) -> None:
     what.add_argument("--query", help="the search text")
     what.add_argument("--queries", metavar="IN.jsonl", help='batch input, one {"qid": ..., "query": ...} per line')
     p.add_argument("--out", metavar="OUT.jsonl", help="batch output (with --queries); '-' for stdout")
-    p.add_argument("--k", type=int, default=10, help="number of results (default 10)")
+    p.add_argument("--k", default=10, help="number of results, 1-100 (default 10)")
     p.add_argument("--min-price", type=float, help="lowest price (products without a price are left out)")
     p.add_argument("--max-price", type=float, help="highest price (products without a price are left out)")
     p.add_argument("--category", help="only this category")
@@ -88,9 +85,9 @@ def product_json(hit, catalog) -> dict:
 
 
 def _read_queries(path: Path, defaults: dict) -> tuple[list, list[str], list[dict | None]]:
+    from assistant.arguments import FILTER_KEYS, check_filters
     from assistant.errors import CLIError
     from assistant.jsontext import read_jsonl
-    from retrieval.search import SearchFilters
 
     qids, queries, filters = [], [], []
     for lineno, rec in read_jsonl(path, '{"qid": ..., "query": "..."}'):
@@ -98,11 +95,11 @@ def _read_queries(path: Path, defaults: dict) -> tuple[list, list[str], list[dic
         if not isinstance(query, str):
             raise CLIError(f"file {path}, line {lineno}: expected a text field \"query\", got {query!r}")
         flt = dict(defaults)
-        flt.update({k: rec[k] for k in FILTER_FIELDS if rec.get(k) is not None})
+        flt.update({k: rec[k] for k in FILTER_KEYS if rec.get(k) is not None})
         try:
-            parsed = SearchFilters(**flt) if flt else None
+            parsed = check_filters(flt)
         except ValueError as exc:
-            raise CLIError(f"file {path}, line {lineno}: bad filter: {exc}") from None
+            raise CLIError(f"file {path}, line {lineno}: {exc}") from None
         qids.append(rec.get("qid", lineno))
         queries.append(query)
         filters.append(parsed)
@@ -110,23 +107,20 @@ def _read_queries(path: Path, defaults: dict) -> tuple[list, list[str], list[dic
 
 
 def cmd_search(args) -> int:
+    from assistant.arguments import check_filters, check_k
     from assistant.errors import CLIError
     from assistant.commands.catalog import _Progress, open_registry
     from assistant.settings import DATA_DIR
     from retrieval.registry import DEMO_NAME, ensure_demo_catalog
-    from retrieval.search import SearchConfig, SearchFilters
+    from retrieval.search import SearchConfig
 
-    if args.k < 1:
-        raise CLIError(f"Expected --k >= 1, got {args.k}")
+    args.k = check_k(args.k)    # the Engine's and the API's check: same refusal, same message
     if args.queries and not args.out:
         raise CLIError("--queries needs --out OUT.jsonl (or --out - for stdout)")
     if args.out and not args.queries:
         raise CLIError("--out is for batch mode; use it with --queries IN.jsonl")
     defaults = _cli_filters(args)
-    try:
-        single_filters = SearchFilters(**defaults) if defaults else None
-    except ValueError as exc:
-        raise CLIError(f"bad filter: {exc}") from None
+    single_filters = check_filters(defaults)
     config = SearchConfig()
     if args.fusion:
         config.fusion = args.fusion

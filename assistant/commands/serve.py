@@ -7,12 +7,23 @@ from __future__ import annotations
 import os
 
 
+DESCRIPTION = "Start the Gradio app. Binds 127.0.0.1 unless --host says otherwise."
+
+
 def register(sub) -> None:
     p = sub.add_parser("serve", help="run the web app (shopper chat, merchant lab, HTTP API)",
-                       description="Start the Gradio app. Binds 127.0.0.1 unless --host says otherwise.")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="interface to bind (default 127.0.0.1; 0.0.0.0 exposes it on the network)")
-    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+                       description=DESCRIPTION)
+    add_arguments(p)
+
+
+def add_arguments(p) -> None:
+    """The serve flags: `shopassist serve` and `python app.py` share them (assistant.cli.serve_parser)."""
+    p.add_argument("--host", default=os.environ.get("SHOPASSIST_HOST", "127.0.0.1"),
+                   help="interface to bind (env SHOPASSIST_HOST, default 127.0.0.1; 0.0.0.0 exposes it "
+                        "on the network)")
+    # a string default goes through type=int like a typed value: a bad SHOPASSIST_PORT is refused
+    p.add_argument("--port", type=int, default=os.environ.get("SHOPASSIST_PORT", "7860"),
+                   help="port (env SHOPASSIST_PORT, default 7860)")
     p.add_argument("--catalog", help="catalog selected when the page opens (default: the demo catalog)")
     p.add_argument("--llm", choices=["qwen-1.5b", "qwen-0.5b", "none", "auto"],
                    help="intent LLM (env SHOPASSIST_LLM; default qwen-1.5b; none = rules only)")

@@ -1,6 +1,7 @@
 """A tiny in-memory stand-in for assistant.engine.Engine (same public methods, same JSON shapes).
 
 Used by the handler unit tests and the fast UI tests; the end-to-end tests use the real Engine.
+tests/app/test_fake_engine.py keeps its signatures equal to Engine's for every method the app calls.
 """
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ class FakeEngine:
                 for s, p in scored[:k]]
 
     # ---------------------------------------------------------------- Engine API
-    def prepare(self, progress=print):
+    def prepare(self, progress=print, train=True, warm=True):
         progress("fake prepare")
 
     def catalogs(self):
@@ -102,7 +103,7 @@ class FakeEngine:
     def recent_chat(self, limit=2000):
         return list(self.chat_messages)[-limit:]
 
-    def demo_users(self, n=20):
+    def demo_users(self, n=20, catalog=None):
         return [{"user_id": "A1DEMO", "n_events": 3, "recent": ["Hydrating Face Cream", "Olay <cream>"]}][:n]
 
     def chat_stream(self, message, user_id=None, session_id=None, catalog=None):
@@ -122,7 +123,7 @@ class FakeEngine:
         *_, last = self.chat_stream(message, user_id, session_id, catalog)
         return last
 
-    def recommend(self, user_id, query=None, k=10, catalog=None):
+    def recommend(self, user_id=None, query=None, k=10, catalog=None, filters=None):
         self._check_catalog(catalog)
         if not 1 <= k <= 100:
             raise UserError(f"Expected k to be an integer between 1 and 100, got {k}")

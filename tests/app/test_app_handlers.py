@@ -24,18 +24,20 @@ def test_check_k_refuses_with_range_in_message(k):
         h.check_k(k)
 
 
-def test_parse_filters():
-    assert h.parse_filters(None) is None
-    assert h.parse_filters("") is None
-    assert h.parse_filters("{}") is None
-    assert h.parse_filters('{"max_price": 20}') == {"max_price": 20}
-    assert h.parse_filters({"brand": "Olay"}) == {"brand": "Olay"}
+def test_check_filters():
+    assert h.check_filters(None) is None
+    assert h.check_filters("") is None
+    assert h.check_filters("{}") is None
+    assert h.check_filters('{"max_price": 20}').max_price == 20
+    assert h.check_filters({"brand": "Olay"}).brand == "Olay"
     with pytest.raises(UserError, match="malformed JSON"):
-        h.parse_filters('{"max_price": ')
+        h.check_filters('{"max_price": ')
     with pytest.raises(UserError, match="JSON object"):
-        h.parse_filters("[1, 2]")
+        h.check_filters("[1, 2]")
     with pytest.raises(UserError, match="Unknown filter 'colour'.*accepted: min_price"):
-        h.parse_filters({"colour": "red"})
+        h.check_filters({"colour": "red"})
+    with pytest.raises(UserError, match="accepted: .*attributes"):    # the Engine's keys, all of them
+        h.check_filters({"colour": "red"})
 
 
 # ------------------------------------------------------------------ API handlers

@@ -90,3 +90,19 @@ def test_fast_endpoints_also_answer_the_queued_route(http, live_app):
     kind, data = call(http, "search", ["shampoo", 2, None, None])
     assert kind == "complete"
     assert {h["id"] for h in data[0]} <= live_app.product_ids
+
+
+@pytest.mark.parametrize("route", ["run", "call"])
+def test_api_errors_are_plain_text_not_html(http, route):
+    """Issue 11: the API answered "Expected min_price &lt;= max_price, got 50.0 &gt; 10.0"."""
+    data = ["shampoo", 3, '{"min_price": 50, "max_price": 10}', None]
+    if route == "run":
+        r = run(http, "search", data)
+        assert r.status_code >= 400, r.text
+        message = r.json()["error"]
+    else:
+        kind, message = call(http, "search", data)
+        assert kind == "error"
+        message = message["error"] if isinstance(message, dict) else message
+    assert "Expected min_price <= max_price, got 50.0 > 10.0" in message
+    assert "&lt;" not in message and "&gt;" not in message

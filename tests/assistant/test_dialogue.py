@@ -144,6 +144,26 @@ def test_session_history_and_store():
     assert len(store) == 2 and store.get("a") is not a   # "a" was evicted
 
 
+def test_drop_user_drops_every_session_the_shopper_took_part_in():
+    store = SessionStore()
+    store.get("user:ann", "ann")
+    store.get("shared")                 # opened anonymously, then the shopper chatted in it
+    store.get("shared", "ann")
+    store.get("bob-1", "bob")
+    assert store.drop_user("ann") == 2
+    assert "user:ann" not in store and "shared" not in store and "bob-1" in store
+    assert store.drop_user("ann") == 0
+
+
+def test_drop_where_asks_only_about_sessions_with_turns():
+    store = SessionStore()
+    turn(store.get("said"), "lipstick", [{"id": "1", "title": "x"}])
+    store.get("silent")
+    asked = []
+    assert store.drop_where(lambda ids: asked.extend(ids) or set(ids)) == 1
+    assert asked == ["said"] and "said" not in store and "silent" in store
+
+
 def test_parse_result_is_kept_on_the_session():
     s = Session()
     resolve("lipstick", s, rules_parser)

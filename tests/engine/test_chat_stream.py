@@ -76,3 +76,28 @@ def test_chat_returns_the_final_refined_result(make):
     llm.gate.set()
     result = make(llm).chat(UNSURE, session_id="s")
     assert result.pending is False and result.intent["_source"] == "llm"
+
+
+@pytest.mark.timeout(120)
+def test_a_turn_resumed_on_other_threads_releases_its_session_lock(make):
+    """Gradio resumes a streaming handler on whichever worker thread is free; the turn holds its
+    session's RLock across yields, which raised "cannot release un-acquired lock" when the last
+    step ran on another thread than the first."""
+    llm = GatedLLM(intent_json(search_text="matte lipstick", category="lipstick"))
+    llm.gate.set()
+    engine = make(llm)
+    turn = engine.chat_stream(UNSURE, session_id="t")
+    results, errors = [], []
+
+    def step() -> None:
+        try:
+            results.extend(turn)          # the rest of the turn, on a thread of its own
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    results.append(next(turn))            # the first result on this thread
+    worker = threading.Thread(target=step)
+    worker.start()
+    worker.join(30)
+    assert errors == [] and results[-1].pending is False
+    assert engine.chat("cheaper", session_id="t").products   # the session's lock is free again

@@ -30,7 +30,11 @@ def test_follow_up_questions_use_the_shown_products(engine):
     first = engine.chat("matte lipstick", session_id="s2")
     second_title = first.products[1]["title"]
     answer = engine.chat("is the second one waterproof?", session_id="s2")
-    assert second_title in answer.reply or "catalog" in answer.reply.lower()
+    assert answer.intent["action"] == "ask_about_product" and answer.intent["refers_to"] == [2]
+    assert second_title in answer.reply                # about the product shown second, by name
+    described = {title: desc for _, title, _, _, _, desc in PRODUCTS}[second_title]
+    # the answer says what the catalog says: "doesn't say" exactly when its text has no such claim
+    assert ("doesn't say" in answer.reply) == ("waterproof" not in described.lower()), answer.reply
     cheaper = engine.chat("cheaper", session_id="s2")
     assert cheaper.intent["price_max"] is not None
     assert all(p["price"] <= cheaper.intent["price_max"] for p in cheaper.products)
@@ -53,7 +57,8 @@ def test_purchased_items_are_not_recommended_again(engine):
 
 def test_search_and_filters(engine):
     hits = engine.search("shampoo", k=2, filters={"max_price": 12})
-    assert [h["id"] for h in hits] == ["S2"] or all(PRICES[h["id"]] <= 12 for h in hits)
+    assert len(hits) == 2 and all(PRICES[h["id"]] <= 12 for h in hits)
+    assert hits[0]["id"] == "S2"                       # the one shampoo within the budget leads
     assert engine.search("nail polish", k=3, filters='{"exclude": ["pink"]}')
     assert all("pink" not in h["title"].lower() for h in engine.search("nail polish", k=3, filters={"exclude": ["pink"]}))
 
@@ -112,10 +117,16 @@ def test_carted_items_leave_the_recommendations(engine):
 
 def test_reasons_cite_history_only_when_it_supports_the_product(engine):
     engine.record_event("fan2", "P1", "cart")
-    for p in engine.recommend("fan2", k=10):
-        if "Vanilla Perfume" in p["why"]:
-            comps = p["components"]
-            assert max(comps.get(k, 0) for k in ("itemknn", "als", "content", "sasrec")) >= 0.4
+    recs = engine.recommend("fan2", k=10)
+    support = {p["id"]: max(p["components"].get(k, 0) for k in ("itemknn", "als", "content", "sasrec"))
+               for p in recs}
+    cited = {p["id"] for p in recs if "Vanilla Perfume" in p["why"]}
+    # the other perfume leads, with a reason from the shopper's behaviour (the carted item is named
+    # only when it alone lifted it: ranking.service's history_support, issue 16) ...
+    assert recs[0]["id"] == "P2" and "similar to things you liked" in recs[0]["why"]
+    assert all(support[i] >= 0.4 for i in cited)       # ... and only a product it really lifted cites it
+    weak = [i for i in support if support[i] < 0.4]
+    assert weak and not cited & set(weak)              # there were weakly supported ones, uncited
 
 
 def test_a_chat_turn_commits_the_chat_log_once(engine):
@@ -173,3 +184,27 @@ def test_a_product_is_not_explained_by_an_unrelated_purchase(engine):
     for p in engine.chat("face cream", user_id="mix", session_id="m").products + engine.recommend("mix", k=10):
         if "you bought" in p["why"]:
             assert "Red Nail Polish" not in p["why"] or "Nail" in p["title"], (p["title"], p["why"])
+
+
+def test_forget_user_drops_the_shoppers_dialogue_sessions(engine):
+    """Issue 11: `sessions.drop_user` was called behind `hasattr` and SessionStore had none, so a
+    forgotten shopper's conversation (messages, shown products) stayed in memory for six hours."""
+    engine.chat("matte lipstick", user_id="gone", session_id="g")
+    engine.chat("shampoo", user_id="kept", session_id="k")
+    assert engine.sessions.get("g").turns
+    engine.forget_user("gone")
+    assert engine.sessions.get("g").turns == []          # a fresh, empty session: nothing remembered
+    assert engine.sessions.get("k").turns                 # the other shopper's is untouched
+
+
+def test_a_forget_in_another_process_drops_the_sessions_at_the_next_turn(engine):
+    """`shopassist user forget` runs in its own process: the running Engine notices at its next
+    chat turn (the chat log counts forgets) and drops the forgotten shopper's sessions."""
+    from assistant.cli import main
+
+    engine.chat("matte lipstick", user_id="gone", session_id="g")
+    engine.chat("shampoo", user_id="kept", session_id="k")
+    assert main(["--home", str(engine.settings.home), "user", "forget", "gone"]) == 0
+    engine.chat("nail polish", user_id="kept", session_id="k")
+    assert engine.sessions.get("g").turns == []
+    assert len(engine.sessions.get("k").turns) == 2     # the other shopper's conversation goes on

@@ -167,11 +167,12 @@ def test_crashes_found_by_the_properties_are_clean_rejections(store, payload):
 
 
 def test_lone_surrogates_are_rejected_without_writing(store):
-    """JSON can carry "\\ud800"; SQLite cannot store it. Today: UnicodeEncodeError (a ValueError), and
-    nothing is written; an EventValidationError naming the field would be clearer."""
+    """JSON can carry "\\ud800"; SQLite cannot store it: an EventValidationError naming the field,
+    and nothing is written."""
     before = store.count()
-    for field in ("user_id", "event_id", "value"):
+    for field in ("user_id", "event_id", "item_id", "value"):
         payload = {"user_id": "u", "type": "view", "item_id": "p1", field: "x\ud800"}
-        with pytest.raises(ValueError):
+        with pytest.raises(EventValidationError, match=f"Expected {field} to be valid UTF-8 text") as info:
             store.add(payload)
+        assert info.value.field == field
     assert store.count() == before

@@ -148,6 +148,22 @@ def test_retraining_swaps_the_bundle_in_atomically(service, tiny_catalog, events
     assert report.version in versions and len(versions) <= 2
 
 
+def test_a_swapped_in_bundle_folds_users_in_with_its_own_als(service, tiny_catalog, events, tmp_path):
+    """Issue 11: the ALS user factor cached on the live profile outlived a model swap, so old user
+    factors met the new item factors. After the swap the live service must answer exactly like a
+    service that started on the new bundle."""
+    from ranking.cf import ALSConfig
+
+    shampoo_buyer(service, "jo")
+    service.recommend("jo", k=5)                     # jo folded in with the first bundle's ALS
+    train_all(tiny_catalog, events, tmp_path / "models", replace(FAST, als=ALSConfig(factors=16, seed=7)),
+              progress=None)
+    swapped = [(it.item_id, it.score, it.components) for it in service.recommend("jo", k=8)]
+    fresh = RecommendationService(tiny_catalog, events, tmp_path / "models")
+    assert fresh.version == service.version
+    assert swapped == [(it.item_id, it.score, it.components) for it in fresh.recommend("jo", k=8)]
+
+
 def test_without_trained_models_the_service_still_answers(tmp_path, tiny_catalog, events):
     service = RecommendationService(tiny_catalog, events, tmp_path / "nothing")
     assert service.version is None
