@@ -24,7 +24,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test venv demo chromium bench clean-venv
+.PHONY: run test venv chromium clean-venv
 
 $(VENV_DIR)/.complete:
 	@echo ">> creating environment $(VENV_DIR) (first time only; later runs reuse it)"
@@ -54,10 +54,14 @@ $(VENV)/.env-$(ENV_KEY): $(VENV_DIR)/.complete
 
 venv: $(VENV)/.env-$(ENV_KEY)
 
-# Debian's chromium for the browser test (no browser download by Playwright).
+# Debian's chromium for the browser test (no browser download by Playwright), and a CJK font so the
+# Chinese example request and answers render as characters, not boxes, in tests and screenshots.
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
 	  || echo ">> could not install chromium; browser tests will be skipped"
+	@test -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || (apt-get install -y -qq fonts-wqy-microhei >/dev/null \
+	  || (apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null)) \
+	  || echo ">> could not install fonts-wqy-microhei; Chinese text will render as boxes in screenshots"
 
 run: venv
 	$(BIN)/shopassist serve --host $(HOST) --port $(PORT)
@@ -65,8 +69,6 @@ run: venv
 test: venv chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: venv
-	$(BIN)/python benchmarks/run_all.py
 
 clean-venv:
 	rm -rf $(VENV_DIR) $(VENV)

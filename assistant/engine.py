@@ -57,6 +57,8 @@ POOL = 200          # search candidates handed to the ranker
 NOTE_NO_PRICES = "no_prices"
 NO_PRICE_NOTE = {"en": "(No prices in this catalog: budget ignored.) ",
                  "zh": "（此目录没有价格，已忽略预算。）"}
+NO_PRICE_SORT_NOTE = {"en": "(No prices in this catalog: I can't order by price.) ",
+                      "zh": "（此目录没有价格，无法按价格排序。）"}
 
 
 @dataclass
@@ -524,7 +526,7 @@ class Engine:
                             turn = self._respond(cat, intent, session, user_id, catalog, verdict.message)
                 timings.update(turn.timings)
                 if turn.kind == "search":
-                    if turn.line.startswith(tuple(NO_PRICE_NOTE.values())):
+                    if turn.line.startswith(tuple(NO_PRICE_NOTE.values()) + tuple(NO_PRICE_SORT_NOTE.values())):
                         session.notes.add(NOTE_NO_PRICES)
                     session.record(verdict.message, turn.intent, turn.shown)
                     # a card's other sizes were shown with it: "more" does not offer them as new
@@ -607,16 +609,24 @@ class Engine:
             reply = safety.REPLIES["off_topic"][1 if intent.language == "zh" else 0]
             return _Turn("chitchat", intent, intent_json, reply, reply, [], timings=timings)
         priced = intent.price_min is not None or intent.price_max is not None
+        note = ""
+        fresh = True    # a repeated search offers products not shown yet ("more", "cheaper")
+        if intent.sort in ("price_asc", "price_desc") and self._priced_share(cat) < 0.5:
+            # "something cheaper" where most products have no price: ordering by price would rank the
+            # few priced ones first and the rest at random, and new products would not be cheaper; keep
+            # the list in relevance order and say why, once
+            intent, fresh = intent.model_copy(update={"sort": "relevance"}), False
+            if NOTE_NO_PRICES not in session.notes:
+                note = NO_PRICE_SORT_NOTE["zh" if intent.language == "zh" else "en"]
         # a catalog without a single price cannot pass a price filter: skip the empty search
         products, stage = ([], {}) if priced and self._priced_share(cat) == 0.0 else \
-            self._find(cat, intent, user_id, session, catalog)
-        note = ""
+            self._find(cat, intent, user_id, session, catalog, fresh=fresh)
         if not products and priced and self._priced_share(cat) < 0.5:
             # most of this catalog has no prices: say so and answer without the price limit
             relaxed = intent.model_copy(update={"price_min": None, "price_max": None})
-            products, again = self._find(cat, relaxed, user_id, session, catalog)
+            products, again = self._find(cat, relaxed, user_id, session, catalog, fresh=fresh)
             stage = {k: round(stage.get(k, 0.0) + v, 2) for k, v in again.items()}   # both searches count
-            if NOTE_NO_PRICES not in session.notes:   # said once per conversation, briefly
+            if NOTE_NO_PRICES not in session.notes and not note:   # said once per conversation, briefly
                 note = NO_PRICE_NOTE["zh" if intent.language == "zh" else "en"]
         timings.update(stage)
         note += _closest_note(products, intent.language)
@@ -652,7 +662,8 @@ class Engine:
             self._brand_cache[cat.name] = brands
         return brands
 
-    def _find(self, cat, intent, user_id, session, catalog, k: int = CHAT_K) -> tuple[list[dict], dict]:
+    def _find(self, cat, intent, user_id, session, catalog, k: int = CHAT_K,
+              fresh: bool = True) -> tuple[list[dict], dict]:
         """Search (when the intent has words) + personal ranking + the hard filters (retrieval.filters,
         grounded in the catalog's facets) + soft preferences + sort. When fewer than k products
         satisfy every hard constraint, the rest of the list is the closest products (a constraint
@@ -661,7 +672,8 @@ class Engine:
         intent = _priced_like(intent, cat)
         query = _query_text(intent)
         filters = _intent_filters(intent, cat)
-        exclude = session.shown_ids if session.last_intent is not None and _same_search(session.last_intent, intent) else ()
+        exclude = session.shown_ids if fresh and session.last_intent is not None \
+            and _same_search(session.last_intent, intent) else ()
         exclude = set(exclude)
         items, candidates, variants, stage = self._ranked(cat, catalog, query, filters, intent, user_id, exclude, k)
         timings.update(stage)

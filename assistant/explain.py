@@ -75,8 +75,8 @@ def matched_terms(item: Any, product: Any = None, intent: Any = None) -> list[st
         evidence = _get(item, "evidence", {}) or {}
         raw = evidence.get("matched_terms")
         terms = [t.strip() for t in raw.split(",")] if isinstance(raw, str) else raw
-    if terms:
-        return [t for t in dict.fromkeys(str(t) for t in terms) if t]
+    if terms:   # one Latin letter ("l" of "L'Oreal") says nothing to a shopper
+        return [t for t in dict.fromkeys(str(t) for t in terms) if t and (len(t) > 1 or not t.isascii())]
     if product is None or intent is None:
         return []
     text_stems = stem_set(product_text(product))
@@ -284,7 +284,8 @@ _QUESTION_FILLER = re.compile(
     r"\b(?:is|are|does|do|did|can|could|will|would|has|have|it|its|it's|this|that|they|them|the|a|an|one|"
     r"first|second|third|fourth|fifth|last|product|item|option|number|\d+(?:st|nd|rd|th)?|tell|me|about|please|"
     r"really|actually|also|still|contain|contains|containing|have|any|made|with|of|come|comes|in|for|good|"
-    r"suitable|ok|okay|safe|what|which|how|much|know|you|do|there|i|my|use|be)\b|[?？!！.,，。]", re.I)
+    r"suitable|ok|okay|safe|what|which|how|much|know|you|do|there|i|my|use|be|and|or|so|then|now|no|number)\b|[#?？!！.,，。]|"
+    r"第[一二三四五六七八九十\d]+(?:个|款|件|种)?|这个|那个|这款|那款|最后一个|怎么样|如何|呢|吗|吧|的", re.I)
 _SYNONYMS = {
     "waterproof": ["waterproof", "water-proof", "water resistant", "water-resistant", "sweatproof", "防水"],
     "vegan": ["vegan", "plant-based", "纯素"],
@@ -465,6 +466,9 @@ def answer_about(question: str, product: Any, variants: Sequence = (), *, langua
     attribute answered from the fields and text (`answer_question`: says so when the catalog
     does not say)."""
     if is_general_question(question) and not _question_topic_is_attribute(question, intent):
+        return describe_product(product, variants, language=language)
+    if not _question_topic(question or "", intent) and not is_size_question(question):
+        # a bare reference ("the second one", "#2?", "第二个怎么样"): what the product is
         return describe_product(product, variants, language=language)
     if is_size_question(question):
         return answer_sizes(product, variants, language=language)

@@ -159,6 +159,13 @@ for _zh, _en in lexicon.PRODUCTS_ZH.items():
 EXAMPLE_KINDS = ("type", "brand", "exclusion", "follow-up", "Chinese")
 
 
+def _with_article(product_type: str) -> str:
+    """ "a lipstick", "an eyeliner", "shoes" (plurals and mass nouns ending in -s take none)."""
+    if product_type.endswith("s") and not product_type.endswith("ss"):
+        return product_type
+    return ("an " if product_type[:1] in "aeiou" else "a ") + product_type
+
+
 def example_requests(catalog, priced_share: float | None = None) -> list[tuple[str, str]]:
     """[(kind, message)]: one request per kind that this catalog can answer (kinds it cannot are
     left out: no brand example without brands). The follow-up is meant after one of the others."""
@@ -167,22 +174,32 @@ def example_requests(catalog, priced_share: float | None = None) -> list[tuple[s
         products = list(catalog.products)
         priced_share = sum(p.price is not None for p in products) / max(1, len(products))
     out: list[tuple[str, str]] = []
-    types = [t for t, c in f.types.most_common(10) if c >= 2]
+    types = [t for t, c in f.types.most_common(12) if c >= 2]
+    # a kind of product first ("a moisturizer"), departments ("skin care") only when there is nothing else
+    types = [t for t in types if t not in lexicon.BROAD_PRODUCTS] + [t for t in types if t in lexicon.BROAD_PRODUCTS]
     if types:
         top = types[0]
-        out.append(("type", f"a {top}"))
+        out.append(("type", _with_article(top)))
     brand = next(((b, bt.most_common(1)[0][0]) for b, _ in f.brands.most_common(20)
                   if (bt := f.brand_types.get(b)) and bt), None)
     if brand:
         out.append(("brand", f"{brand[0]} {brand[1]}"))
-    for t in types:
+    exclusion = None
+    for t in types:   # a brand exclusion where a type has several brands ("lipstick, not Maybelline")
+        type_brands = Counter({b: bt[t] for b, bt in f.brand_types.items() if bt.get(t)})
+        if len(type_brands) >= 2:
+            exclusion = f"{t}, not {type_brands.most_common(1)[0][0]}"
+            break
+    for t in types if exclusion is None else ():
         n_type = f.types[t]
         # a colour (or ingredient) some but not most of this type's products have: excluding it leaves a choice
         term = next(((kind, x) for (kind, x), c in f.type_terms.get(t, Counter()).most_common()
                      if 1 <= c <= 0.6 * n_type), None)
         if term:
-            out.append(("exclusion", f"{t}, not {term[1]}" if term[0] == "color" else f"{t} without {term[1]}"))
+            exclusion = f"{t}, not {term[1]}" if term[0] == "color" else f"{t} without {term[1]}"
             break
+    if exclusion:
+        out.append(("exclusion", exclusion))
     if out:
         out.append(("follow-up", "something cheaper" if priced_share >= 0.5 else "more like the second one"))
     zh = next(((t, _ZH_TYPES[t]) for t in types if t in _ZH_TYPES), None)

@@ -102,6 +102,10 @@ PRODUCTS_EN: dict[str, str] = {
 }
 
 # Chinese product words -> canonical English category (longest match wins).
+# Product words that name a whole department rather than a kind of product: a shopper asking for
+# "skin care" wants to browse; the demo's first example request should name a kind ("a moisturizer").
+BROAD_PRODUCTS = frozenset({"skin care", "makeup", "gift set", "set"})
+
 PRODUCTS_ZH: dict[str, str] = {
     "口红": "lipstick", "唇膏": "lip balm", "润唇膏": "lip balm", "唇釉": "lip gloss", "唇彩": "lip gloss",
     "唇蜜": "lip gloss", "唇油": "lip oil", "唇线笔": "lip liner", "粉底液": "foundation", "粉底": "foundation",

@@ -600,9 +600,15 @@ def _brand_matcher(brands: tuple) -> tuple[Mapping[str, str], re.Pattern]:
     engine passes the same sorted list on every turn (3 parses a turn)."""
     table = dict(lexicon.BRANDS)
     for b in brands:
-        if b and len(b) >= 2:
+        # a catalog brand spelt like a product type or colour ("Skin Care", "Clear", "Makeup") is not
+        # read as a brand: "a skin care" asks for the type (1,514 demo products), not for the 2 products
+        # of a brand of that name
+        if b and len(b) >= 2 and b.lower() not in _NOT_BRAND_WORDS:
             table.setdefault(b.lower(), b)
     return MappingProxyType(table), _table_pattern(tuple(table), False)
+
+
+_NOT_BRAND_WORDS = frozenset(lexicon.PRODUCTS_EN) | frozenset(lexicon.COLORS_EN)
 
 
 # Brands in relation to a cue: "not from Maybelline" (excluded), "like OPI" (alternatives wanted)

@@ -48,6 +48,8 @@ def test_why_uses_the_searchers_own_matched_terms(catalog):
         matched_terms: list
 
     assert why(Hit("L3", {"lexical": 1.0}, ["argan"]), catalog, Intent()) == "matches 'argan'"
+    # the tokeniser splits "L'Oreal" into 'l' + 'oreal': a lone letter is not named as a match
+    assert why(Hit("L3", {"lexical": 1.0}, ["l", "oreal", "口"]), catalog, Intent()) == "matches 'oreal', '口'"
 
 
 def test_why_budget_and_collaborative_reasons(catalog):
@@ -159,3 +161,22 @@ def test_describe_product_says_only_what_the_catalog_has():
     assert "price" not in text and "rating" not in text and "brand" not in text
     assert "no description beyond the title" in text
     assert "Also available as: Cetaphil Gentle Skin Cleanser 4 fl oz ($9.50)" in text
+
+
+@pytest.mark.parametrize("question", ["the second one", "#2?", "and the third one?", "第二个怎么样"])
+def test_a_bare_reference_gets_the_products_facts(question):
+    # "the second one" alone answered "The catalog doesn't say anything about that for <product>."
+    from assistant.explain import answer_about
+
+    product = {"id": "N1", "title": "NYX Matte Lipstick, Nude", "brand": "NYX", "category": "Makeup > Lips > Lipstick",
+               "description": "A creamy matte lipstick."}
+    text = answer_about(question, product, language="zh" if "第" in question else "en")
+    assert "doesn't say" not in text and "没有提到" not in text
+    assert "NYX" in text and "creamy matte" in text
+
+
+def test_a_real_attribute_question_still_says_when_the_catalog_does_not_say():
+    from assistant.explain import answer_about
+
+    product = {"id": "N1", "title": "NYX Matte Lipstick, Nude", "description": "A creamy matte lipstick."}
+    assert "doesn't say" in answer_about("is the second one vegan?", product)

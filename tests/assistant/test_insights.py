@@ -69,14 +69,22 @@ def test_example_requests_fit_the_catalog():
     examples = dict(ins.example_requests(SHOP))
     assert examples["type"] == "a lipstick"
     assert examples["brand"] in ("Rouge lipstick", "Locks shampoo")
-    assert examples["exclusion"] == "lipstick, not red"          # a colour some (not most) lipsticks have
+    assert examples["exclusion"] == "lipstick, not Rouge"        # a brand of a type that has several brands
     assert examples["follow-up"] == "more like the second one"   # most products have no price: not "cheaper"
     assert examples["Chinese"] == "推荐一款口红"
     priced = dict(ins.example_requests(SHOP, priced_share=0.9))
     assert priced["follow-up"] == "something cheaper"
     no_brands = _catalog([("Red Lipstick", "", None, None, 5.0), ("Pink Lipstick", "", None, None, 6.0)], "nb")
-    kinds = [k for k, _ in ins.example_requests(no_brands)]
+    nb = ins.example_requests(no_brands)
+    kinds = [k for k, _ in nb]
     assert "brand" not in kinds and kinds[0] == "type"
+    assert dict(nb)["exclusion"] == "lipstick, not red"              # no brands: a colour some lipsticks have
+    # a department ("skin care") is the example only when the catalog names no kind of product
+    broad = _catalog([("Skin Care Cream", "", "A", None, None), ("Skin Care Serum", "", "B", None, None),
+                      ("Skin Care Cream Plus", "", "C", None, None), ("Eyeliner Pencil", "", "A", None, None),
+                      ("Eyeliner Liquid", "", "B", None, None)], "broad")
+    assert dict(ins.example_requests(broad))["type"] == "a cream"
+    assert ins._with_article("eyeliner") == "an eyeliner" and ins._with_article("shoes") == "shoes"
     assert ins.example_requests(_catalog([("Thing", "", None, None, None)], "empty")) == []
 
 

@@ -68,3 +68,17 @@ def test_typos_are_corrected_once():
     assert correct_typos("red lipstik maybeline") == "red lipstick maybelline"
     r = parse_rules("red lipstik")
     assert r.intent.category == "lipstick" and not r.unknown
+
+
+def test_a_catalog_brand_named_like_a_product_type_or_colour_is_not_read_as_a_brand():
+    # The demo catalog has a brand "Skin Care" (2 products) and one called "Clear": "a skin care" asked
+    # for the type (1,514 products) and got brand="Skin Care" with an empty search (the demo's own
+    # first example request); "lipstick, not clear" excluded a brand instead of the colour.
+    brands = ["Skin Care", "Clear", "Makeup", "OPI", "Maybelline"]
+    p = parse_rules("a skin care", brands=brands)
+    assert p.intent.brand is None and p.intent.category == "skin care"
+    p = parse_rules("lipstick, not clear", brands=brands)
+    assert p.intent.exclude_brand == [] and p.intent.category == "lipstick"
+    p = parse_rules("nail polish, not OPI", brands=brands)
+    assert p.intent.exclude_brand == ["OPI"]
+    assert parse_rules("Maybelline mascara", brands=brands).intent.brand == "Maybelline"

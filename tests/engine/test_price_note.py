@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from assistant.engine import NO_PRICE_NOTE
+from assistant.engine import NO_PRICE_NOTE, NO_PRICE_SORT_NOTE
 
 UNPRICED = [
     ("S1", "Curl Defining Shampoo", "Locks", "Sulfate-free shampoo for curly hair."),
@@ -54,3 +54,14 @@ def test_chinese_note(unpriced_engine):
     out = unpriced_engine.chat("洗发水，不超过100元", session_id="conv-zh")
     assert out.reply.startswith(NO_PRICE_NOTE["zh"])
     assert out.products
+
+
+def test_cheaper_on_a_catalog_without_prices_says_so_once_and_keeps_the_relevance_order(unpriced_engine):
+    # "something cheaper" on the demo (no prices) re-ordered the list by a price nobody has, silently
+    first = unpriced_engine.chat("shampoo", session_id="conv-s")
+    cheaper = unpriced_engine.chat("something cheaper", session_id="conv-s")
+    assert cheaper.reply.startswith(NO_PRICE_SORT_NOTE["en"]) and len(NO_PRICE_SORT_NOTE["en"]) < 60
+    assert cheaper.intent["sort"] == "price_asc", "the reading stays what the shopper asked"
+    assert [p["id"] for p in cheaper.products][:2] == [p["id"] for p in first.products][:2]   # relevance order
+    again = unpriced_engine.chat("cheapest shampoo", session_id="conv-s")
+    assert NO_PRICE_SORT_NOTE["en"].strip() not in again.reply and NO_PRICE_NOTE["en"].strip() not in again.reply
