@@ -287,7 +287,10 @@ class Intent(BaseModel):
 
 
 def intent_json_schema() -> dict:
-    """A flat JSON schema for constrained decoding (simple types; every key required)."""
+    """A flat JSON schema for constrained decoding (simple types). Only `action` and `search_text`
+    are required: the model leaves out what is null / empty / "relevance", so a reply is ~30 tokens
+    instead of ~75 with every key spelt out, which on the 2-core CPU (qwen-0.5b, ~14 tokens/s) took
+    the refined answer from ~7 s to under 5 s. Missing keys take the Intent defaults."""
     nullable_str = {"type": ["string", "null"]}
     nullable_num = {"type": ["number", "null"]}
     return {
@@ -309,9 +312,7 @@ def intent_json_schema() -> dict:
             "sort": {"type": "string", "enum": list(SORTS)},
             "refers_to": {"type": "array", "items": {"type": "integer"}},
         },
-        "required": ["action", "search_text", "category", "brand", "price_min", "price_max", "currency",
-                     "must_have", "exclude", "exclude_brand", "similar_to", "recipient", "occasion", "sort",
-                     "refers_to"],
+        "required": ["action", "search_text"],
         "additionalProperties": False,
     }
 
