@@ -64,6 +64,17 @@ def test_unplaced_exclusions_lower_confidence():
     assert r.unknown and r.confidence < 0.85
 
 
+def test_four_letter_typos_are_corrected_and_real_words_are_not():
+    """"whte shoes" is white shoes (typos of 4-letter words used to be left alone); "golf shoes",
+    "plus size", "team jersey" keep their words (each one letter from a colour or a brand)."""
+    r = parse_rules("whte shoes")
+    assert r.intent.category == "shoes" and r.intent.must_have == ["white"] and not r.unknown
+    assert parse_rules("pnik lipstick").intent.must_have == ["pink"]
+    assert correct_typos("blak hoodie") == "black hoodie"
+    for message in ("golf shoes", "plus size dress", "team jersey", "rise jeans", "pump shoes", "nice shoes"):
+        assert correct_typos(message, {"puma": "Puma", "nike": "Nike", "dove": "Dove"}) == message
+
+
 def test_typos_are_corrected_once():
     assert correct_typos("red lipstik maybeline") == "red lipstick maybelline"
     r = parse_rules("red lipstik")
