@@ -17,7 +17,7 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from assistant import lexicon, safety
+from assistant import safety
 from assistant.arguments import MAX_K, MAX_TEXT_CHARS, check_filters, check_k, check_text, check_user
 from assistant.dialogue import SessionStore, make_parser, resolve
 from assistant.errors import UserError
@@ -921,7 +921,7 @@ def _wants_variety(intent) -> str:
 
 
 def _distinct_words() -> frozenset[str]:
-    return frozenset(w for k, v in lexicon.COLORS_EN.items() for w in (k, v) if " " not in w)
+    return frozenset(w for k, v in COLOURS.items() for w in (k, v) if " " not in w)
 
 
 _DISTINCT_WORDS = _distinct_words()   # colour words keep two otherwise equal titles apart

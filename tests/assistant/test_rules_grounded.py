@@ -79,3 +79,22 @@ def test_typos_are_corrected_once():
     assert correct_typos("red lipstik maybeline") == "red lipstick maybelline"
     r = parse_rules("red lipstik")
     assert r.intent.category == "lipstick" and not r.unknown
+
+
+def test_one_colour_vocabulary_for_the_rules_and_the_facets():
+    """The rules read colours with retrieval.facets' own list: "gray" and "grey" are one colour, and
+    every colour a catalog column may hold ("mustard", "charcoal", "navy blue") is read in a message
+    (the rules had a list of their own, canonical "gray", without these)."""
+    from assistant import lexicon
+    from retrieval import facets
+
+    canonical = set(facets.COLOURS.values())
+    for table in (lexicon.COLORS_EN, lexicon.COLORS_ZH, lexicon.COLORS_ZH_SHORT):
+        assert set(table.values()) <= canonical
+    assert parse_rules("gray hoodie").intent.must_have == parse_rules("grey hoodie").intent.must_have == ["grey"]
+    assert parse_rules("灰色卫衣").intent.must_have == [facets.colour("Gray")]
+    assert parse_rules("mustard kurta").intent.must_have == ["mustard"]
+    assert parse_rules("navy blue jeans").intent.must_have == [facets.colour("Navy Blue")] == ["navy"]
+    assert parse_rules("off-white sneakers").intent.must_have == ["white"]
+    # a column-only spelling is not a colour in a message
+    assert parse_rules("multi purpose balm").intent.must_have == []
