@@ -39,7 +39,7 @@ from ranking.service import RecommendationService
 from ranking.train import TrainConfig, train_all
 from retrieval.catalog import CatalogImportError, ColumnMapping, format_price
 from retrieval.embedder import make_embedder, make_multilingual
-from retrieval.facets import COLOURS, fold, resolve_type
+from retrieval.facets import COLOURS, fold, resolve_type, type_key
 from retrieval.filters import filter_index
 from retrieval.registry import DEMO_NAME, CatalogNotFound, CatalogRegistry, ensure_demo_catalog
 from retrieval.search import HybridSearcher, SearchFilters
@@ -890,7 +890,9 @@ def _intent_filters(intent, cat=None):
     if facets is not None:
         if intent.brand and facets.brand(intent.brand):
             values["brand"] = [facets.brand(intent.brand)]
-        if intent.category and resolve_type(intent.category, facets):
+        if intent.category and (resolve_type(intent.category, facets) or _head_type(intent.category, facets)):
+            # a compound the catalog has no type for ("dry shampoo") whose head noun it has: the title
+            # must name it; the closest products then broaden it to the head noun (_relaxations)
             values["product_type"] = [intent.category]
         colours = [t for t in intent.must_have if fold(t) in COLOURS and COLOURS[fold(t)] in facets.colours]
         if colours:   # the colour column, or colour words in titles where the catalog has no column
@@ -909,6 +911,12 @@ def _intent_filters(intent, cat=None):
             values["in_stock"] = True
     f = SearchFilters(**values)
     return None if f.is_empty() else f
+
+
+def _head_type(category: str, facets) -> bool:
+    """A compound type word ("dry shampoo", "running shoes") whose head noun is a catalog type."""
+    words = type_key(category).split()
+    return len(words) > 1 and bool(resolve_type(words[-1], facets))
 
 
 def _wants_variety(intent) -> str:
