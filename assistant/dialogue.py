@@ -269,8 +269,9 @@ def resolve_intent(message: str, intent: Intent, session: Session, cues: set[str
 
 
 def _is_constraint_only(intent: Intent) -> bool:
-    """A message that only adds constraints ("under $20", "not pink", "waterproof ones")."""
-    return not intent.category and not intent.brand or intent.action == "refine"
+    """A message that only adds constraints ("under $20", "not pink", "waterproof ones", and a brand
+    without a product type: "maybelline ones" after "mascara" means Maybelline mascara)."""
+    return not intent.category or intent.action == "refine"
 
 
 def _refine(prev: Intent, new: Intent, cues: set[str], refers: list[int], session: Session) -> Intent:

@@ -17,7 +17,7 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from assistant import lexicon, safety
+from assistant import safety
 from assistant.arguments import MAX_K, MAX_TEXT_CHARS, check_filters, check_k, check_text, check_user
 from assistant.dialogue import SessionStore, make_parser, resolve
 from assistant.errors import UserError
@@ -39,7 +39,7 @@ from ranking.service import RecommendationService
 from ranking.train import TrainConfig, train_all
 from retrieval.catalog import CatalogImportError, ColumnMapping, format_price
 from retrieval.embedder import make_embedder, make_multilingual
-from retrieval.facets import COLOURS, fold, resolve_type
+from retrieval.facets import COLOURS, fold, resolve_type, type_key
 from retrieval.filters import filter_index
 from retrieval.registry import DEMO_NAME, CatalogNotFound, CatalogRegistry, ensure_demo_catalog
 from retrieval.search import HybridSearcher, SearchFilters
@@ -902,7 +902,9 @@ def _intent_filters(intent, cat=None):
     if facets is not None:
         if intent.brand and facets.brand(intent.brand):
             values["brand"] = [facets.brand(intent.brand)]
-        if intent.category and resolve_type(intent.category, facets):
+        if intent.category and (resolve_type(intent.category, facets) or _head_type(intent.category, facets)):
+            # a compound the catalog has no type for ("dry shampoo") whose head noun it has: the title
+            # must name it; the closest products then broaden it to the head noun (_relaxations)
             values["product_type"] = [intent.category]
         colours = [t for t in intent.must_have if fold(t) in COLOURS and COLOURS[fold(t)] in facets.colours]
         if colours:   # the colour column, or colour words in titles where the catalog has no column
@@ -923,6 +925,12 @@ def _intent_filters(intent, cat=None):
     return None if f.is_empty() else f
 
 
+def _head_type(category: str, facets) -> bool:
+    """A compound type word ("dry shampoo", "running shoes") whose head noun is a catalog type."""
+    words = type_key(category).split()
+    return len(words) > 1 and bool(resolve_type(words[-1], facets))
+
+
 def _wants_variety(intent) -> str:
     """A broad request - no brand asked for, no product referred to, relevance order - gets a list
     varied across brands and types ("all"), or across brands only when it names the product type
@@ -933,7 +941,7 @@ def _wants_variety(intent) -> str:
 
 
 def _distinct_words() -> frozenset[str]:
-    return frozenset(w for k, v in lexicon.COLORS_EN.items() for w in (k, v) if " " not in w)
+    return frozenset(w for k, v in COLOURS.items() for w in (k, v) if " " not in w)
 
 
 _DISTINCT_WORDS = _distinct_words()   # colour words keep two otherwise equal titles apart

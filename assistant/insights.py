@@ -23,6 +23,7 @@ from typing import Iterable, Sequence
 from assistant import lexicon
 from assistant.intent import DEFAULT_MIN_CONFIDENCE
 from assistant.rules import parse_rules
+from retrieval.facets import COLOURS
 
 # ------------------------------------------------------------------------------ latency
 ENDPOINTS = ("/chat", "chat (UI)", "/recommend", "/event", "/search")
@@ -71,7 +72,7 @@ def _phrase_re(terms: Iterable[str]) -> re.Pattern:
 
 
 _TYPES_RE = _phrase_re(lexicon.PRODUCTS_EN)
-_COLORS_RE = _phrase_re(lexicon.COLORS_EN)
+_COLORS_RE = _phrase_re(COLOURS)   # title words, as retrieval.facets reads them
 _ATTRS_RE = _phrase_re(lexicon.ATTRIBUTES_EN)
 # ingredients / features a shopper plausibly asks to leave out ("shampoo without sulfate")
 EXCLUDABLE = ("fragrance", "sulfate", "paraben", "alcohol", "silicone", "glitter", "fluoride", "gluten",
@@ -107,7 +108,7 @@ def catalog_facets(catalog) -> Facets:
         ptypes = {lexicon.PRODUCTS_EN[m] for m in _TYPES_RE.findall(title)}
         if not ptypes and p.category:
             ptypes = {lexicon.PRODUCTS_EN[m] for m in _TYPES_RE.findall(p.category.lower())}
-        pcolors = {lexicon.COLORS_EN[m] for m in _COLORS_RE.findall(title)}
+        pcolors = {COLOURS[m] for m in _COLORS_RE.findall(title)}
         pattrs = {lexicon.ATTRIBUTES_EN[m] for m in _ATTRS_RE.findall(text)}
         pfree = set(_EXCLUDABLE_RE.findall(text))
         types.update(ptypes)

@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 from assistant.dialogue import Session, resolve
 from assistant.jsontext import read_jsonl
 from assistant.schema import Intent
+from retrieval.facets import colour
 from retrieval.lexical import stem_set
 
 FIELDS = ("action", "search_text", "category", "brand", "price_min", "price_max", "currency", "must_have",
@@ -33,7 +34,10 @@ def _words(text: str) -> set[str]:
 
 
 def term_match(a: str, b: str) -> bool:
-    """Same term up to case, hyphens, plurals and one side adding words ("small" ~ "small size")."""
+    """Same term up to case, hyphens, plurals, one side adding words ("small" ~ "small size") and
+    colour spellings ("gray" ~ "grey", retrieval.facets.colour)."""
+    if colour(a) is not None and colour(a) == colour(b):
+        return True
     wa, wb = _words(a), _words(b)
     return bool(wa) and bool(wb) and (wa <= wb or wb <= wa)
 

@@ -6,6 +6,8 @@ are lowercase English; product types are singular.
 """
 from __future__ import annotations
 
+from retrieval.facets import COLOURS, COLUMN_ONLY_COLOURS
+
 # Product types: English surface form -> canonical category (singular, lowercase).
 PRODUCTS_EN: dict[str, str] = {
     # lips
@@ -143,35 +145,32 @@ PRODUCTS_ZH: dict[str, str] = {
     "耳环": "earrings", "手链": "bracelet",
 }
 
+# English colour words: a view of the one colour vocabulary (retrieval.facets.COLOURS), with the
+# hyphenated spellings of its two-word names ("off-white"); canonical values are the facets' own.
 COLORS_EN: dict[str, str] = {
-    "red": "red", "pink": "pink", "blue": "blue", "navy": "navy", "black": "black", "white": "white",
-    "green": "green", "yellow": "yellow", "purple": "purple", "violet": "purple", "orange": "orange",
-    "brown": "brown", "gray": "gray", "grey": "gray", "gold": "gold", "golden": "gold",
-    "silver": "silver", "nude": "nude", "beige": "beige", "burgundy": "burgundy", "coral": "coral",
-    "plum": "plum", "berry": "berry", "peach": "peach", "mauve": "mauve", "rose": "rose",
-    "teal": "teal", "maroon": "maroon", "khaki": "khaki", "olive": "olive", "cream-colored": "cream",
-    "ivory": "ivory", "tan": "tan", "clear": "clear", "transparent": "clear", "glitter": "glitter",
+    **{k: v for k, v in COLOURS.items() if k not in COLUMN_ONLY_COLOURS},
+    **{k.replace(" ", "-"): v for k, v in COLOURS.items() if " " in k},
 }
 
 COLORS_ZH: dict[str, str] = {
     "红色": "red", "正红": "red", "大红": "red", "粉红色": "pink", "粉红": "pink", "粉色": "pink",
     "蓝色": "blue", "藏青": "navy", "深蓝": "navy", "黑色": "black", "白色": "white", "绿色": "green",
     "黄色": "yellow", "紫色": "purple", "橙色": "orange", "橘色": "orange", "棕色": "brown",
-    "咖啡色": "brown", "灰色": "gray", "金色": "gold", "银色": "silver", "裸色": "nude",
+    "咖啡色": "brown", "灰色": "grey", "金色": "gold", "银色": "silver", "裸色": "nude",
     "米色": "beige", "酒红色": "burgundy", "酒红": "burgundy", "珊瑚色": "coral", "豆沙色": "rose",
-    "玫瑰色": "rose", "梅子色": "plum", "透明": "clear", "亮片": "glitter", "大地色": "earth tone",
+    "玫瑰色": "rose", "梅子色": "plum", "透明": "clear",
 }
 # One-character colours, recognised only after a negation or before 的/色 ("不要粉的").
 COLORS_ZH_SHORT: dict[str, str] = {
     "红": "red", "粉": "pink", "蓝": "blue", "黑": "black", "白": "white", "绿": "green",
-    "黄": "yellow", "紫": "purple", "橙": "orange", "棕": "brown", "灰": "gray", "金": "gold",
+    "黄": "yellow", "紫": "purple", "橙": "orange", "棕": "brown", "灰": "grey", "金": "gold",
     "银": "silver",
 }
 
 # Attributes a shopper can require (English surface form -> canonical).
 ATTRIBUTES_EN: dict[str, str] = {
     "matte": "matte", "matt": "matte", "glossy": "glossy", "shiny": "glossy", "satin": "satin",
-    "shimmer": "shimmer", "shimmery": "shimmer", "metallic": "metallic", "sheer": "sheer",
+    "shimmer": "shimmer", "shimmery": "shimmer", "metallic": "metallic", "sheer": "sheer", "glitter": "glitter",
     "waterproof": "waterproof", "water-proof": "waterproof", "water resistant": "water-resistant",
     "water-resistant": "water-resistant", "sweatproof": "sweat-proof", "sweat-proof": "sweat-proof",
     "smudge-proof": "smudge-proof", "smudgeproof": "smudge-proof", "transfer-proof": "transfer-proof",
@@ -212,7 +211,7 @@ ATTRIBUTES_EN: dict[str, str] = {
 }
 
 ATTRIBUTES_ZH: dict[str, str] = {
-    "哑光": "matte", "雾面": "matte", "丝绒": "velvet", "滋润": "moisturizing", "保湿": "moisturizing",
+    "亮片": "glitter", "大地色": "earth tone", "哑光": "matte", "雾面": "matte", "丝绒": "velvet", "滋润": "moisturizing", "保湿": "moisturizing",
     "补水": "hydrating", "水润": "hydrating", "防水": "waterproof", "防汗": "sweat-proof",
     "不晕染": "smudge-proof", "持久": "long-lasting", "长效": "long-lasting", "纯素": "vegan",
     "有机": "organic", "天然": "natural", "温和": "gentle", "低敏": "hypoallergenic",

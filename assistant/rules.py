@@ -21,6 +21,7 @@ from typing import Iterable, Mapping
 from assistant import lexicon
 from assistant.schema import (CJK, CUE_CHEAPER, CUE_CONSTRAINT_ONLY, CUE_GIFT, CUE_INSTEAD, CUE_MORE,
                               CUE_MORE_LIKE, CUE_OFF_TOPIC, CUE_PRICIER, CUE_SELECT, CUE_THIS, Intent, RuleParse)
+from retrieval.normalize import Speller
 
 HOLE = "\x00"  # consumed characters are replaced by this, so later stages skip them
 
@@ -964,45 +965,37 @@ def _typo_vocabulary(brand_table: Mapping[str, str]) -> tuple[str, ...]:
     # product words, colours and brands only: common words ("weather") sit one edit from attributes ("leather")
     for table in (lexicon.PRODUCTS_EN, lexicon.COLORS_EN, brand_table):
         for key in table:
-            words.update(w for w in key.split() if len(w) >= 4 and w.isalpha())
+            words.update(w for w in key.split() if len(w) >= Speller.MIN_LEN and w.isalpha())
     return tuple(sorted(words))
 
 
 @functools.lru_cache(maxsize=16)
-def _typo_vocab_cached(brand_keys: tuple) -> tuple[frozenset, tuple[str, ...]]:
+def _typo_speller(brand_keys: tuple) -> tuple[frozenset, Speller]:
+    """(words the rules know, the Speller over the words a typo may be repaired to) per brand list."""
     vocab = _typo_vocabulary(dict.fromkeys(brand_keys, ""))
     known = {w for table in (lexicon.ATTRIBUTES_EN, lexicon.RECIPIENTS_EN, lexicon.OCCASIONS_EN, _EN_INGREDIENTS)
-             for k in table for w in k.split()}
-    return frozenset(vocab) | _STOP_EN | known, vocab
-
-
-def _one_edit(a: str, b: str) -> bool:
-    """At most one insertion, deletion, substitution or swap of neighbours between a and b."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return a == b
-    i = 0
-    while i < min(len(a), len(b)) and a[i] == b[i]:
-        i += 1
-    if len(a) == len(b):
-        return a[i + 1:] == b[i + 1:] or (a[i:i + 2] == b[i:i + 2][::-1] and a[i + 2:] == b[i + 2:])
-    return a[i:] == b[i + 1:] if len(a) < len(b) else a[i + 1:] == b[i:]
+             for k in table for w in k.split()} | _STOP_EN
+    # every repair target counts the same (MIN_DF): the Speller picks the nearest, and leaves a short
+    # word alone when two targets are as near ("nice": "nike" or "nine"?)
+    speller = Speller(dict.fromkeys(vocab, Speller.MIN_DF), known=known - set(vocab))
+    return frozenset(vocab) | frozenset(known), speller
 
 
 def correct_typos(message: str, brand_table: Mapping[str, str] | None = None,
                   only: set[str] | None = None) -> str:
-    """English words one edit (or one swap of neighbours) from a known product / colour / attribute /
-    brand word are replaced by it ("lipstik" -> "lipstick", "hoddie" -> "hoodie", "maybeline" ->
-    "maybelline"); others ("weather") are left alone. `only`: correct just these (lower-case) words."""
-    import difflib
-
-    known, vocab = _typo_vocab_cached(tuple(brand_table or lexicon.BRANDS))
+    """English words one edit (or one swap of neighbours) from a known product / colour / brand word
+    are replaced by it ("lipstik" -> "lipstick", "hoddie" -> "hoodie", "maybeline" -> "maybelline",
+    "whte" -> "white"); words the rules know ("weather") are left alone. The repair is
+    retrieval.normalize.Speller's (the one typo repair), so 4-letter words are repaired only when one
+    target is unambiguously meant. `only`: correct just these (lower-case) words."""
+    known, speller = _typo_speller(tuple(brand_table or lexicon.BRANDS))
 
     def fix(m: re.Match) -> str:
         word = m.group()
         low = word.lower()
-        if len(low) < 5 or low in known or low.rstrip("s") in known or (only is not None and low not in only):
+        if low in known or low.rstrip("s") in known or (only is not None and low not in only):
             return word
-        close = [c for c in difflib.get_close_matches(low, vocab, n=3, cutoff=0.75) if _one_edit(low, c)]
+        close = speller.correct(low, complete=False)
         return close[0] if close else word
 
     return re.sub(r"[A-Za-z]+", fix, message)

@@ -27,7 +27,7 @@ from typing import Any, Iterable
 
 from retrieval.lexical import stem, tokenize
 
-FACETS_FORMAT = 1
+FACETS_FORMAT = 2          # 2: one colour vocabulary ("clear" is a colour, "gray" folds to "grey")
 MIN_HEAD_NOUN_COUNT = 3      # a title head noun becomes a product type when this many titles end in it
 PATH_SPLIT = re.compile(r"\s*(?:>|/|\|)\s*")
 _LEAF_SPLIT = re.compile(r"\s*(?:&|,|\band\b|\+)\s*")
@@ -42,19 +42,24 @@ _NOT_TYPES = {"beauty", "makeup", "skin care", "hair care", "fragrance", "tools 
 _NOT_TYPES = _NOT_TYPES | {" ".join(stem(t) for t in tokenize(w)) for w in _NOT_TYPES}
 _UNITS = {"ml", "oz", "fl", "pack", "pc", "pcs", "set", "kit", "pair", "piece", "g", "kg", "cm", "mm", "inch", "new"}
 
-# Canonical colours and their spellings (catalog colour columns and title words).
+# The one colour vocabulary (catalog colour columns, title words, shopper messages in English):
+# folded spelling -> canonical colour. assistant.lexicon.COLORS_EN is a view of it, so the rules, the
+# facets and the filter engine agree that "gray" is "grey" and "violet" is "purple".
 COLOURS: dict[str, str] = {
     "red": "red", "pink": "pink", "blue": "blue", "navy": "navy", "navy blue": "navy", "black": "black",
-    "white": "white", "green": "green", "olive": "olive", "yellow": "yellow", "purple": "purple",
-    "violet": "purple", "lavender": "lavender", "orange": "orange", "brown": "brown", "grey": "grey",
-    "gray": "grey", "charcoal": "grey", "gold": "gold", "golden": "gold", "silver": "silver",
+    "white": "white", "off white": "white", "green": "green", "olive": "olive", "yellow": "yellow",
+    "purple": "purple", "violet": "purple", "lavender": "lavender", "orange": "orange", "brown": "brown",
+    "grey": "grey", "gray": "grey", "charcoal": "grey", "gold": "gold", "golden": "gold", "silver": "silver",
     "beige": "beige", "nude": "nude", "burgundy": "burgundy", "maroon": "maroon", "coral": "coral",
     "peach": "peach", "khaki": "khaki", "teal": "teal", "turquoise": "teal", "magenta": "magenta",
-    "mustard": "mustard", "cream": "cream", "off white": "white", "multicolor": "multicolor",
-    "multicolour": "multicolor", "multi": "multicolor", "rose": "rose", "plum": "plum", "tan": "tan",
-    "bronze": "bronze", "copper": "copper", "ivory": "ivory", "mauve": "mauve", "berry": "berry",
+    "mustard": "mustard", "cream": "cream", "cream colored": "cream", "ivory": "ivory",
+    "multicolor": "multicolor", "multicolour": "multicolor", "multi": "multicolor", "rose": "rose",
+    "plum": "plum", "tan": "tan", "bronze": "bronze", "copper": "copper", "mauve": "mauve", "berry": "berry",
+    "clear": "clear", "transparent": "clear",
 }
-# Colours a shopper may name that a catalog spells as another ("grey" for "gray", "navy" is blue).
+# Spellings that are a colour in a colour column ("Multi") but not in a message ("multi-purpose balm").
+COLUMN_ONLY_COLOURS = frozenset({"multi"})
+# Colours a shopper may name that a catalog spells as another (a "blue" request also takes "navy").
 COLOUR_FAMILY: dict[str, set[str]] = {"blue": {"navy", "teal"}, "red": {"maroon", "burgundy"},
                                       "grey": {"charcoal"}, "purple": {"lavender", "plum"}}
 # Audience values (gender / age group columns) -> canonical.
@@ -79,6 +84,11 @@ def fold(text: str | None) -> str:
     text = re.sub(r"['’`.]", "", text)
     text = re.sub(r"[^\w]+|_", " ", text)
     return " ".join(text.split())
+
+
+def colour(text: str | None) -> str | None:
+    """The canonical colour a spelling names ("Gray" -> "grey", "navy blue" -> "navy"), or None."""
+    return COLOURS.get(fold(text))
 
 
 def fold_brand(brand: str | None) -> str:

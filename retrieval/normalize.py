@@ -7,11 +7,14 @@ its unit are separated and followed by a joined token ("0.5 in 0.5in"), so a siz
 which is far rarer (hence worth more to BM25) than the bare number or the bare unit. Hyphenated words
 are also written joined ("Rust-Oleum" -> "Rust-Oleum RustOleum"), as shoppers type them.
 
-Typos (`Speller`): a query word the catalog does not contain is replaced by the most frequent catalog
-word within a small edit distance (Damerau-Levenshtein 1 for words of 4-7 letters, 2 from 8), or, for a
-truncated word ("condit"), by the most frequent word it starts. Candidates come from a delete index
-built once over the catalog vocabulary (symmetric-delete lookup), never from a scan of the corpus per
-query. Two query words that the catalog writes as one ("kitchen aid" -> "kitchenaid") are joined, and
+Typos (`Speller`, the one typo repair: the lexical index and the rules' parser both use it): a query
+word the catalog does not contain is replaced by the most frequent catalog word within a small edit
+distance (Damerau-Levenshtein 1 for words of 4-7 letters, 2 from 8), or, for a truncated word
+("condit"), by the most frequent word it starts. A 4-letter word is one edit from many real words
+("golf" ~ "gold", "nice" ~ "nike"), so it is repaired only when that is safe: the vocabulary does not
+contain it, it is no known real word, and one word that keeps its first letter and has one more
+letter, or two neighbours the other way round, stands out ("whte" -> white, "pnik" -> pink). Candidates come from a delete index built once over the catalog vocabulary (symmetric-delete
+lookup), never from a scan of the corpus per query. Two query words that the catalog writes as one ("kitchen aid" -> "kitchenaid") are joined, and
 one word that is two catalog words ("ledbulb") is split.
 """
 from __future__ import annotations
@@ -131,6 +134,17 @@ def damerau_levenshtein(a: str, b: str, limit: int = 3) -> int:
     return prev[-1]
 
 
+def _missing_or_swapped(typed: str, word: str) -> bool:
+    """`typed` is `word` with one letter left out, or with two neighbouring letters swapped."""
+    if len(word) == len(typed) + 1:
+        return any(word[:i] + word[i + 1:] == typed for i in range(len(word)))
+    if len(word) == len(typed):
+        diff = [i for i in range(len(word)) if word[i] != typed[i]]
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and word[diff[0]] == typed[diff[1]] \
+            and word[diff[1]] == typed[diff[0]]
+    return False
+
+
 def _deletes(word: str, depth: int) -> set[str]:
     out = {word}
     frontier = {word}
@@ -144,18 +158,23 @@ class Speller:
     """Typo repair against a fixed vocabulary with document frequencies (built once per index).
 
     Only alphabetic words of MIN_LEN letters or more are repaired; numbers and model codes never are.
+    `known`: real words that are never "corrected" and never offered as a repair (the rules' own
+    vocabulary: "weather" is a word, not a typo of "leather").
     """
 
     MIN_LEN = 4
+    SHORT_LEN = 4           # words this short are repaired only when safe (see correct)
+    DOMINANCE = 10          # a short word's repair must be this many times as frequent as the runner-up
     PREFIX_MIN = 4          # a truncated word needs this many letters to be completed
     MIN_DF = 2              # candidates must occur in at least this many documents (rare typos in titles)
 
-    def __init__(self, df: Mapping[str, int]):
+    def __init__(self, df: Mapping[str, int], known: Iterable[str] = ()):
         self.df = {w: n for w, n in df.items() if w}
+        self.known_words = frozenset(known)
         self._deletes: dict[str, list[str]] = defaultdict(list)
         self._prefix: dict[str, str] = {}
         for word, n in self.df.items():
-            if not word.isalpha() or n < self.MIN_DF:
+            if not word.isalpha() or n < self.MIN_DF or word in self.known_words:
                 continue
             for d in _deletes(word, 1 if len(word) < 8 else 2):
                 self._deletes[d].append(word)
@@ -165,35 +184,44 @@ class Speller:
                     self._prefix[word[:end]] = word
 
     def known(self, word: str) -> bool:
-        return word in self.df
+        return word in self.df or word in self.known_words
 
-    def correct(self, word: str) -> list[str]:
-        """Catalog words meant by `word`: [] when it is a common catalog word, not a word, or nothing
-        is close. An unknown word gets its nearest frequent word and, when it is the start of a
-        longer word, that word's most frequent completion too ("condit" -> conduit, conditioner).
-        A rare catalog word (a typo in a few titles, "flourescent") gets a far more frequent
-        neighbour ("fluorescent"); the caller keeps the word itself as well."""
-        if not word.isalpha() or len(word) < self.MIN_LEN:
+    def correct(self, word: str, complete: bool = True) -> list[str]:
+        """Catalog words meant by `word`: [] when it is a common catalog word, a known word, not a
+        word, or nothing is close. An unknown word gets its nearest frequent word and, when it is the
+        start of a longer word, that word's most frequent completion too ("condit" -> conduit,
+        conditioner; `complete=False`: no completion). A rare catalog word (a typo in a few titles,
+        "flourescent") gets a far more frequent neighbour ("fluorescent"); the caller keeps the word
+        itself as well. A short word (SHORT_LEN letters) is repaired only when the vocabulary does not
+        hold it, to a word that keeps its first letter and differs by a missing letter or two swapped
+        neighbours ("whte" -> white, "pnik" -> pink: one changed or extra letter of a short word is
+        mostly another real word, "golf" / "gold", "team" / "teal", "tank" / "tan"), and only when
+        one such word stands out (the only one, or DOMINANCE times as frequent as the next)."""
+        if not word.isalpha() or len(word) < self.MIN_LEN or word in self.known_words:
             return []
         own = self.df.get(word, 0)
-        if own >= self.MIN_DF * 2:
+        short = len(word) <= self.SHORT_LEN
+        if own >= self.MIN_DF * 2 or (short and own):
             return []
         max_d = 1 if len(word) < 8 else 2
         candidates: set[str] = set()
         for d in _deletes(word, max_d):
             candidates.update(self._deletes.get(d, ()))
         candidates.discard(word)
-        best, best_key = None, None
+        ranked = []
         for cand in candidates:
             if own and self.df[cand] < 10 * own:
                 continue
+            if short and (cand[0] != word[0] or not _missing_or_swapped(word, cand)):
+                continue
             dist = damerau_levenshtein(word, cand, max_d)
             if dist <= max_d:
-                key = (dist, -self.df[cand], cand)
-                if best_key is None or key < best_key:
-                    best, best_key = cand, key
-        out = [best] if best is not None else []
-        if not own:
+                ranked.append((dist, -self.df[cand], cand))
+        ranked.sort()
+        if short and len(ranked) > 1 and -ranked[0][1] < self.DOMINANCE * -ranked[1][1]:
+            ranked = []   # ambiguous: a short word is left as typed
+        out = [ranked[0][2]] if ranked else []
+        if complete and not own:
             completion = self._prefix.get(word)
             if completion is not None and completion not in out:
                 out.append(completion)

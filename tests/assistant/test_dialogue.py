@@ -105,6 +105,20 @@ def test_constraints_alone_refine_the_previous_search():
     assert floral.exclude == ["floral"] and floral.price_max == 100 and floral.category == "perfume"
 
 
+def test_a_brand_alone_keeps_the_product_type():
+    """"maybelline ones" after "mascara" is Maybelline mascara (it used to start a brand-only search)."""
+    s = Session()
+    turn(s, "mascara under $20", [{"id": "1", "title": "x", "price": 10}])
+    ones = turn(s, "maybelline ones")
+    assert ones.action == "refine" and ones.category == "mascara" and ones.brand == "Maybelline"
+    assert ones.price_max == 20 and "mascara" in ones.search_text
+    other = turn(s, "what about revlon")
+    assert other.category == "mascara" and other.brand == "Revlon"
+    # a brand with a product type is a new search
+    fresh = turn(s, "maybelline lipstick")
+    assert fresh.action == "search" and fresh.category == "lipstick" and fresh.price_max is None
+
+
 def test_follow_ups_without_context_become_searches():
     s = Session()
     assert turn(s, "cheaper").action == "search"

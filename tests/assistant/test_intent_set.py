@@ -28,6 +28,8 @@ def test_scoring_rules():
     assert field_correct("search_text", "floral perfume", "floral perfumes gift")
     assert not field_correct("exclude", ["black"], ["black", "pink"])       # an extra exclusion is wrong
     assert field_correct("refers_to", [1, 3], [3, 1])
+    assert field_correct("exclude", ["black", "gray"], ["black", "grey"])     # one colour, two spellings
+    assert not field_correct("must_have", ["grey"], ["navy"])
 
 
 def test_deterministic_parser_floor(intent_rows):

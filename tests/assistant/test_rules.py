@@ -47,7 +47,7 @@ def test_numbers_that_are_not_prices(message):
     ("body wash without parabens or sulfates", ["parabens", "sulfates"]),
     ("lipstick, nothing pink or purple", ["pink", "purple"]),
     ("我想买口红，不要粉色的", ["pink"]),
-    ("不要黑色和灰色的运动鞋", ["black", "gray"]),
+    ("不要黑色和灰色的运动鞋", ["black", "grey"]),
     ("不含酒精的爽肤水", ["alcohol"]),
     ("面霜不要含香精", ["fragrance"]),
     ("toner, I'm allergic to alcohol", ["alcohol"]),

@@ -64,6 +64,17 @@ def test_unplaced_exclusions_lower_confidence():
     assert r.unknown and r.confidence < 0.85
 
 
+def test_four_letter_typos_are_corrected_and_real_words_are_not():
+    """"whte shoes" is white shoes (typos of 4-letter words used to be left alone); "golf shoes",
+    "plus size", "team jersey" keep their words (each one letter from a colour or a brand)."""
+    r = parse_rules("whte shoes")
+    assert r.intent.category == "shoes" and r.intent.must_have == ["white"] and not r.unknown
+    assert parse_rules("pnik lipstick").intent.must_have == ["pink"]
+    assert correct_typos("blak hoodie") == "black hoodie"
+    for message in ("golf shoes", "plus size dress", "team jersey", "rise jeans", "pump shoes", "nice shoes"):
+        assert correct_typos(message, {"puma": "Puma", "nike": "Nike", "dove": "Dove"}) == message
+
+
 def test_typos_are_corrected_once():
     assert correct_typos("red lipstik maybeline") == "red lipstick maybelline"
     r = parse_rules("red lipstik")
@@ -82,3 +93,22 @@ def test_a_catalog_brand_named_like_a_product_type_or_colour_is_not_read_as_a_br
     p = parse_rules("nail polish, not OPI", brands=brands)
     assert p.intent.exclude_brand == ["OPI"]
     assert parse_rules("Maybelline mascara", brands=brands).intent.brand == "Maybelline"
+
+
+def test_one_colour_vocabulary_for_the_rules_and_the_facets():
+    """The rules read colours with retrieval.facets' own list: "gray" and "grey" are one colour, and
+    every colour a catalog column may hold ("mustard", "charcoal", "navy blue") is read in a message
+    (the rules had a list of their own, canonical "gray", without these)."""
+    from assistant import lexicon
+    from retrieval import facets
+
+    canonical = set(facets.COLOURS.values())
+    for table in (lexicon.COLORS_EN, lexicon.COLORS_ZH, lexicon.COLORS_ZH_SHORT):
+        assert set(table.values()) <= canonical
+    assert parse_rules("gray hoodie").intent.must_have == parse_rules("grey hoodie").intent.must_have == ["grey"]
+    assert parse_rules("灰色卫衣").intent.must_have == [facets.colour("Gray")]
+    assert parse_rules("mustard kurta").intent.must_have == ["mustard"]
+    assert parse_rules("navy blue jeans").intent.must_have == [facets.colour("Navy Blue")] == ["navy"]
+    assert parse_rules("off-white sneakers").intent.must_have == ["white"]
+    # a column-only spelling is not a colour in a message
+    assert parse_rules("multi purpose balm").intent.must_have == []

@@ -27,6 +27,7 @@ PRODUCTS = [
     ("H4", "Curl Shampoo Sulfate-Free for Curly Hair", "Shea", SHAMPOO, 10.0, "Sulfate-free shampoo for curls."),
     ("H5", "Clarifying Shampoo with Sulfates", "Suave", SHAMPOO, 4.0, "Deep cleaning shampoo with sulfates."),
     ("H6", "Moisture Shampoo for Curly Hair", "Dove", SHAMPOO, 6.0, "Gentle shampoo for curly, dry hair."),
+    ("H7", "Batiste Dry Shampoo Original", "Batiste", SHAMPOO, 7.0, "Dry shampoo spray, no water needed."),
     ("P1", "Pink Sugar Perfume for Women Eau de Toilette", "Aquolina", PERFUME, 30.0, "Sweet cotton candy scent."),
     ("P2", "Vanilla Candy Perfume for Women", "Sweetie", PERFUME, 25.0, "Sweet vanilla perfume."),
     ("P3", "Fresh Citrus Perfume for Women", "Aroma", PERFUME, 28.0, "Fresh citrus eau de toilette."),
@@ -86,6 +87,17 @@ def test_product_type_is_held(engine):
     # fewer than 5 shampoos qualify: the rest is labelled, and the reply says so
     assert all(p.get("closest") == "type" for p in r.products[len(shown):])
     assert len(r.products) > len(shown) and "closest" in r.reply
+
+
+def test_a_compound_type_is_held_and_its_closest_products_are_labelled(engine):
+    """"dry shampoo": the catalog has the type "shampoo", not "dry shampoo". The title must name the
+    compound (it used to be no type filter at all: any product near "dry" came back unlabelled); the
+    one dry shampoo comes first, the rest are other shampoos marked closest, and the reply says so."""
+    r = engine.chat("dry shampoo", session_id="b2c")
+    assert [p["id"] for p in exact(r)] == ["H7"]
+    rest = r.products[1:]
+    assert rest and all(p.get("closest") == "type" and BY_ID[p["id"]][3] == SHAMPOO for p in rest)
+    assert "Only 1 product matches everything you asked for" in r.reply
 
 
 def test_not_too_sweet_re_ranks_sweet_perfumes_last(engine):

@@ -37,6 +37,21 @@ def test_damerau_levenshtein():
     assert damerau_levenshtein("kitten", "sitting", limit=1) == 2    # stops early: limit + 1
 
 
+def test_speller_repairs_four_letter_words_only_when_safe():
+    sp = Speller({"white": 300, "pink": 40, "nike": 20, "nine": 15, "gold": 30, "teal": 12, "tan": 9, "shoe": 80,
+                  "golf": 2}, known={"team", "tank"})
+    assert sp.correct("whte") == ["white"]          # a missing letter
+    assert sp.correct("pnik") == ["pink"]           # two neighbours swapped
+    assert sp.correct("team") == [] and sp.correct("tank") == []   # known real words are never "corrected"
+    assert sp.correct("golf") == []                 # the vocabulary holds it (even rarely): a word, not a typo
+    assert sp.correct("rise") == [] and sp.correct("tean") == []   # one changed letter: "rose"? "teal"? no
+    assert sp.correct("nice") == []                 # "nike" or "nine": not repaired by a substitution
+    assert sp.correct("hite") == []                 # the first letter is kept
+    assert Speller({"black": 50, "blank": 40}).correct("blak") == []              # ambiguous: left as typed
+    assert Speller({"black": 500, "blank": 4}).correct("blak") == ["black"]      # one stands out
+    assert sp.repair(["whte", "shoe"]) == ["white", "shoe"]
+
+
 def test_speller_repairs_against_the_vocabulary_only():
     sp = Speller({"ceiling": 40, "fan": 90, "refrigerator": 30, "conditioner": 25, "led": 50, "bulb": 60,
                   "kitchenaid": 12, "kitchen": 80, "aid": 3, "fluorescent": 130, "flourescent": 1, "t8": 9})
