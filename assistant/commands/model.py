@@ -18,7 +18,7 @@ def register(subparsers) -> None:
     sub = p.add_subparsers(dest="model_command", metavar="SUBCOMMAND")
     prep = sub.add_parser("prepare", help="join + verify the GGUF, convert to safetensors when needed")
     prep.add_argument("--llm", choices=("qwen-1.5b", "qwen-0.5b", "all"),
-                      help="which model (default: settings.llm, qwen-1.5b)")
+                      help="which model (default: settings.llm; auto = the 0.5B on a CPU, the 1.5B on a GPU)")
     prep.add_argument("--format", choices=("auto", "gguf", "all"), default="auto",
                       help="auto: what the configured backend needs (llama.cpp: gguf; transformers: both); "
                            "all: gguf + safetensors")
@@ -41,7 +41,9 @@ def cmd_prepare(args) -> int:
     else:
         name = args.llm or settings.llm
         if name in ("none", "auto"):
-            name = "qwen-1.5b"
+            from assistant.llm import resolve_model_name
+
+            name = (resolve_model_name("auto") if name == "auto" else None) or "qwen-0.5b"
         names = [name]
     if args.format == "all":
         formats = ("gguf", "safetensors")

@@ -25,7 +25,7 @@ def register(subparsers) -> None:
     p.add_argument("--messages", metavar="IN.jsonl", help='batch input, one {"id": ..., "message": ...} per line')
     p.add_argument("--out", metavar="OUT.jsonl", help="batch output (with --messages); '-' for stdout")
     p.add_argument("--llm", choices=LLM_CHOICES,
-                   help="LLM for messages the rules are unsure about (default: settings, qwen-1.5b); none = rules only")
+                   help="LLM for messages the rules are unsure about (default: settings, auto = qwen-0.5b on a CPU, qwen-1.5b on a GPU); none = rules only")
     p.add_argument("--backend", choices=("auto", "llamacpp", "transformers"),
                    help="LLM backend (default auto: llama.cpp on CPU when installed)")
     p.add_argument("--quant", choices=("nf4", "bf16", "fp32"), help="transformers weights (default: nf4 on CUDA, bf16 on CPU)")

@@ -26,7 +26,7 @@ def add_arguments(p) -> None:
                    help="port (env SHOPASSIST_PORT, default 7860)")
     p.add_argument("--catalog", help="catalog selected when the page opens (default: the demo catalog)")
     p.add_argument("--llm", choices=["qwen-1.5b", "qwen-0.5b", "none", "auto"],
-                   help="intent LLM (env SHOPASSIST_LLM; default qwen-1.5b; none = rules only)")
+                   help="intent LLM (env SHOPASSIST_LLM; default auto: qwen-0.5b on a CPU, qwen-1.5b on a GPU; none = rules only)")
     p.set_defaults(func=run)
 
 
