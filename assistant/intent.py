@@ -323,6 +323,13 @@ def merge(rules: RuleParse, raw: Intent, message: str) -> Intent:
     llm_category_ok = bool(raw.category) and not CJK.search(raw.category) and searchy and not follow_up \
         and bool(set(raw.category.split()) & _PRODUCT_WORDS) \
         and not set(raw.category.split()) & ({"gift", "gifts", "present"} | set(_OCCASIONS) | set(_RECIPIENTS))
+    # ... and, in an English message, named there: a word of it starts a word of the message
+    # ("lip balm" for "dry cracked lips"). A type the shopper never named is a guess that becomes a hard
+    # filter: "a blazer" -> "shirt", "ultraboost" -> "boost shoe" showed no blazer / no Ultraboost.
+    if llm_category_ok and not zh:
+        said = re.findall(r"[a-z0-9]+", message.lower())
+        llm_category_ok = any(m.startswith(w[:4]) for w in re.findall(r"[a-z0-9]+", raw.category.lower())
+                              if len(w) > 2 for m in said)
     if "category" not in found and llm_category_ok:
         out["category"] = raw.category
 

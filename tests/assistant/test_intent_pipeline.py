@@ -160,3 +160,15 @@ def test_a_compact_reply_leaves_out_the_defaults(fake_llm):
 
     examples = [line for line in load_prompt("intent_system").render().splitlines() if line.startswith("{")]
     assert examples and all('":null' not in e and '":[]' not in e for e in examples), "examples show the compact form"
+
+
+@pytest.mark.parametrize("message, category, kept", [
+    ("a blazer", "shirt", None),                                  # a guess the shopper never named
+    ("ultraboost", "boost shoe", None),                          # 'boost' inside a word is not the word
+    ("something for dry cracked lips", "lip balm", "lip balm"),   # named: 'lips'
+])
+def test_the_llms_product_type_must_be_named_in_an_english_message(fake_llm, reply, message, category, kept):
+    # bench_answers with qwen-0.5b: "a blazer" -> category "shirt" (a hard type filter: no blazer shown)
+    fake_llm.enqueue([reply(search_text=f"{message} {category}", category=category)])
+    result = parse_intent(message, fake_llm, 5000)
+    assert result.source == "llm" and result.intent.category == kept
