@@ -22,8 +22,8 @@ shoppers' events, the fast models pop / itemknn / als / content; about two minut
 fresh shopper ids (forgotten at the end, so the home is left as it was), with a recommend after
 every event; each round is split into stages (SQLite commit, profile update, cart read, every
 model's fold-in / scoring, fusion, top-k, evidence, variant collapse, explanations), reported as
-per-round p50 / p99 and mean. `--dump-topk FILE` writes every round's top-k ids (to compare two
-versions of the code: same --seed, same rounds); `--profile FILE` writes a cProfile of the replay.
+per-round p50 / p99 and mean. `--dump-topk FILE` writes every round's top-k as returned (ids,
+scores, components, "why"; to compare two versions of the code: same --seed, same rounds); `--profile FILE` writes a cProfile of the replay.
 
     python benchmarks/bench_realtime.py --engine --home H --embedder hashing [--events 400] [--json OUT]
 """
@@ -64,7 +64,7 @@ def main(argv=None) -> int:
     ap.add_argument("--engine", action="store_true",
                     help="time Engine.record_event + Engine.recommend, stage by stage (see the docstring)")
     ap.add_argument("--embedder", choices=("minilm", "hashing"), help="--engine: the home's embedder")
-    ap.add_argument("--dump-topk", help="--engine: write every round's top-k ids here (JSON lines)")
+    ap.add_argument("--dump-topk", help="--engine: write every round's top-k (ids, scores, components, why) here (JSON lines)")
     ap.add_argument("--profile", help="--engine: write a cProfile report of the replay here")
     args = ap.parse_args(argv)
     if args.engine:
@@ -285,7 +285,7 @@ def engine_main(args, argv) -> int:
                 spans.end_round()
                 rounds += 1
                 if dump:
-                    dump.write(json.dumps({"shopper": orig, "pos": pos, "top": [r["id"] for r in recs]}) + "\n")
+                    dump.write(json.dumps({"shopper": orig, "pos": pos, "top": recs}, sort_keys=True) + "\n")
     finally:
         if dump:
             dump.close()
@@ -318,6 +318,7 @@ def engine_main(args, argv) -> int:
     if prof:
         buf = io.StringIO()
         pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(30)
         Path(args.profile).parent.mkdir(parents=True, exist_ok=True)
         Path(args.profile).write_text(buf.getvalue())
         print(f"cProfile (cumulative) written to {args.profile}")
