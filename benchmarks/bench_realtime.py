@@ -23,7 +23,8 @@ fresh shopper ids (forgotten at the end, so the home is left as it was), with a 
 every event; each round is split into stages (SQLite commit, profile update, cart read, every
 model's fold-in / scoring, fusion, top-k, evidence, variant collapse, explanations), reported as
 per-round p50 / p99 and mean. `--dump-topk FILE` writes every round's top-k as returned (ids,
-scores, components, "why"; to compare two versions of the code: same --seed, same rounds); `--profile FILE` writes a cProfile of the replay.
+scores, components, "why"; to compare two versions of the code: same --seed, same rounds; event
+times then come from a fixed clock, one second apart, so that two runs' profiles decay alike); `--profile FILE` writes a cProfile of the replay.
 
     python benchmarks/bench_realtime.py --engine --home H --embedder hashing [--events 400] [--json OUT]
 """
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import sqlite3
@@ -136,7 +138,7 @@ def main(argv=None) -> int:
         "event_to_updated_recs_ms": pct(total), "record_ms": pct(record), "recommend_after_event_ms": pct(after),
         "warm_recommend_ms": pct(warm), "first_recommend_ms": pct(first), "anonymous_recommend_ms": pct(anon),
         "share_of_events_that_changed_the_top_k": round(changed / max(args.events, 1), 3),
-        "machine": {"cpus": len(__import__("os").sched_getaffinity(0)), "platform": platform.platform(),
+        "machine": {"cpus": len(os.sched_getaffinity(0)), "platform": platform.platform(),
                     "torch_threads": torch.get_num_threads()},
         "command": "python benchmarks/bench_realtime.py " + " ".join(argv if argv is not None else sys.argv[1:]),
     }
@@ -216,19 +218,29 @@ def _instrument(engine, service, spans: Spans) -> None:
     spans.wrap(engine_mod, "why", "recommend.explained.why")
 
 
-def _loadavg() -> str | None:
-    """1-, 5- and 15-minute load averages (Linux), as `cat /proc/loadavg` shows them."""
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return None
+class _FixedClock:
+    """The `time` module with a `time()` that starts at t0 and advances one second per call."""
+
+    def __init__(self, t0: float):
+        self.now = t0
+
+    def time(self) -> float:
+        self.now += 1.0
+        return self.now
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+
+def _loadavg() -> str:
+    """1-, 5- and 15-minute load averages, as the first fields of `cat /proc/loadavg`."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def engine_main(args, argv) -> int:
     """--engine: the replay through the Engine (see the module docstring)."""
     import cProfile
     import io
-    import os
     import pstats
 
     from benchmarks.common import offline
@@ -260,6 +272,10 @@ def engine_main(args, argv) -> int:
     spans = Spans()
     _instrument(engine, service, spans)
     dump = open(args.dump_topk, "w", encoding="utf-8") if args.dump_topk else None
+    if dump:   # event times from a fixed clock, so that two runs' decayed profiles (and scores) are equal
+        import assistant.engine as engine_mod
+
+        engine_mod.time = _FixedClock(1.7e9)
     prof = cProfile.Profile() if args.profile else None
     total, cpu, fresh = [], [], []
     rounds = 0
@@ -295,7 +311,7 @@ def engine_main(args, argv) -> int:
     result = {
         "mode": "engine", "catalog": catalog.name, "items": len(catalog.ids), "models": models,
         "version": service.version, "embedder": settings.embedder, "k": args.k, "rounds": rounds,
-        "shoppers": len(fresh), "events_in_store": engine.events.count(),
+        "shoppers": len(fresh), "events_in_store": engine.events.count(), "fixed_clock": bool(args.dump_topk),
         "event_to_updated_recs_ms": pct(total), "event_to_updated_recs_cpu_ms": pct(cpu), "stages_ms": stages,
         "loadavg_before_after": [load_before, _loadavg()],
         "machine": {"cpus": len(os.sched_getaffinity(0)), "platform": platform.platform(),
