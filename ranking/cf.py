@@ -79,8 +79,18 @@ class ItemKNN(Recommender):
         return self
 
     def _score(self, history, weights):
+        """One history (the live path): the similarity rows of its items, weighted and summed in
+        float64 in the order scipy's `h @ similarity` sums them, so the scores are bit-identical to
+        the sparse product; that product also converts the whole float32 matrix to float64 on every
+        call (3-4 ms on 12k items; this: 0.1-0.4 ms)."""
         h = _history_matrix([history], None if weights is None else [weights], self.n_items, self.config.recency_half_life)
-        return np.asarray((h @ self.similarity).todense(), dtype=np.float32).ravel()
+        sim = self.similarity
+        spans = [(sim.indptr[r], sim.indptr[r + 1]) for r in h.indices]
+        if not spans:
+            return np.zeros(self.n_items, dtype=np.float32)
+        cols = np.concatenate([sim.indices[a:b] for a, b in spans])
+        vals = np.concatenate([sim.data[a:b].astype(np.float64) * v for (a, b), v in zip(spans, h.data)])
+        return np.bincount(cols, weights=vals, minlength=self.n_items).astype(np.float32)
 
     def score_batch(self, histories, weights=None):
         self._require_fitted()

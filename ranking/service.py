@@ -233,9 +233,11 @@ class RecommendationService:
             pool = mmr(pool, scores[pool], vectors, k, diversity) if vectors is not None else pool[:k]
         rows = pool[:k]
         support, strength, via = self._most_similar_history(rows, hist, bundle)
-        return [self._scored(int(r), float(scores[r]), contrib, hist, htypes,
-                             (int(j), float(x), v) if j >= 0 else None)
-                for r, j, x, v in zip(rows, support, strength, via)]
+        # each component's values at the shown rows, read once per component (exact floats)
+        at_rows = {name: v[rows].tolist() for name, v in contrib.items()}
+        return [self._scored(int(r), score, {name: vals[i] for name, vals in at_rows.items()}, hist, htypes,
+                             (int(j), float(x), how) if j >= 0 else None)
+                for i, (r, score, j, x, how) in enumerate(zip(rows, scores[rows].tolist(), support, strength, via))]
 
     def _components(self, bundle, profile, hist, hw) -> tuple[dict[str, np.ndarray], dict[str, float]]:
         comps: dict[str, np.ndarray] = {}
@@ -311,8 +313,10 @@ class RecommendationService:
         model = bundle.models.get("itemknn") if bundle else None
         return None if model is None or self._maps[0] is not None else _SparseRows(model.similarity)
 
-    def _scored(self, row: int, score: float, contrib, hist, htypes, support: tuple | None) -> ScoredItem:
-        comps = {name: round(float(v[row]), 4) for name, v in contrib.items()}
+    def _scored(self, row: int, score: float, values: dict[str, float], hist, htypes,
+                support: tuple | None) -> ScoredItem:
+        """values: each component's weighted contribution at this row."""
+        comps = {name: round(v, 4) for name, v in values.items()}
         evidence: dict[str, str] = {}
         if support is not None:
             j, strength, via = support

@@ -11,10 +11,16 @@ and "Cetaphil Gentle Skin Cleanser, For all skin types, 4 FL OZ"). A number left
 vocabulary) that only one of them has, or different values of a colour attribute (a catalog
 column such as Adidas' `color`) keep them apart: a red and a pink polish are two products.
 Pure functions on titles; products are duck-typed (.title/.brand or dict keys).
+
+Speed (the live path groups ~100 ranked products per recommendation): a title's words (and brand
+folding) are cached per string, and a product is compared only with the earlier products that could contain its
+words or be contained in them (see `variant_groups`), not with every earlier product.
 """
 from __future__ import annotations
 
+import functools
 import re
+from collections import defaultdict
 from typing import Any, Iterable, Sequence
 
 MIN_CONTAINED = 4   # words the shorter title must keep for "contains" to make two titles one product
@@ -37,16 +43,25 @@ def _get(product: Any, name: str):
     return product.get(name) if isinstance(product, dict) else getattr(product, name, None)
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def _fold(text: str | None) -> str:
     return re.sub(r"[^\w]+", "", (text or "").lower())
 
 
 def title_words(title: str | None) -> frozenset[str]:
     """The title's words with sizes, counts, packaging and filler words removed."""
+    return _words_and_key(title)[0]
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _words_and_key(title: str | None) -> tuple[frozenset[str], str]:
+    """title_words, and its key word for `variant_groups` (the longest, ties by the larger string;
+    "" for none): cached per title, a pure function of the string."""
     text = str(title or "")
     for pattern in _SIZE_PATTERNS:
         text = pattern.sub(" ", text)
-    return frozenset(w for w in _WORD.findall(text.lower()) if w not in _FILLER)
+    words = frozenset(w for w in _WORD.findall(text.lower()) if w not in _FILLER)
+    return words, max(words, key=lambda w: (len(w), w)) if words else ""
 
 
 def _numbers(words: frozenset[str]) -> frozenset[str]:
@@ -60,13 +75,13 @@ def same_product(a_words: frozenset[str], b_words: frozenset[str], a_brand: str 
         return False
     if not a_words or not b_words:
         return False
-    differ = a_words ^ b_words
-    if _numbers(differ) or differ & distinct_words:
-        return False
     if a_words == b_words:
         return True
     small, large = (a_words, b_words) if len(a_words) <= len(b_words) else (b_words, a_words)
-    return len(small) >= MIN_CONTAINED and small <= large
+    if len(small) < MIN_CONTAINED or not small <= large:   # the cheap test first: most pairs fail it
+        return False
+    differ = large - small          # = a ^ b, since small is inside large
+    return not (_numbers(differ) or differ & distinct_words)
 
 
 def _colour(product: Any) -> str:
@@ -78,16 +93,37 @@ def variant_groups(products: Sequence[Any], distinct_words: Iterable[str] = ()) 
     """Group `products` (in ranked order) into products sold in several sizes: a list of index
     lists, ordered by each group's first (best placed) member, members in input order."""
     distinct = frozenset(w.lower() for w in distinct_words)
-    words = [title_words(_get(p, "title")) for p in products]
+    words, keys = zip(*[_words_and_key(_get(p, "title")) for p in products]) if products else ((), ())
     brands = [_fold(_get(p, "brand")) for p in products]
     colours = [_colour(p) for p in products]
+    # Product i joins the first group (in creation order) holding an earlier product it is one
+    # product with. `same_product` needs the words of one title inside the other's, so the smaller
+    # title's words are all in the larger one - among them its key word (any one of its words: the
+    # longest, a specific one that few products hold). The only earlier products to check are
+    # those holding i's key (i the smaller) and those whose key is one of i's words (i the larger).
+    # Only key words are ever looked up, so only they are indexed.
+    key_set = frozenset(keys) - {""}
+    holding: dict[str, list[int]] = defaultdict(list)   # key word -> earlier products with that word
+    keyed: dict[str, list[int]] = defaultdict(list)     # key word -> earlier products with that key
+    group_of: list[int] = []
     groups: list[list[int]] = []
-    for i in range(len(products)):
-        for group in groups:
-            if any((not colours[i] or not colours[j] or colours[i] == colours[j])
-                   and same_product(words[i], words[j], brands[i], brands[j], distinct) for j in group):
-                group.append(i)
-                break
-        else:
+    for i, ws in enumerate(words):
+        best = len(groups)
+        if ws:
+            hits = ws & key_set          # i's words that are keys (its own among them)
+            candidates = set(holding.get(keys[i], ()))
+            for w in hits:
+                candidates.update(keyed.get(w, ()))
+            for j in candidates:
+                if group_of[j] < best and (not colours[i] or not colours[j] or colours[i] == colours[j]) \
+                        and same_product(ws, words[j], brands[i], brands[j], distinct):
+                    best = group_of[j]
+            for w in hits:
+                holding[w].append(i)
+            keyed[keys[i]].append(i)
+        group_of.append(best)
+        if best == len(groups):
             groups.append([i])
+        else:
+            groups[best].append(i)
     return groups

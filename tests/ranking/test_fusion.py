@@ -20,6 +20,18 @@ def test_zscore_rows_and_infinities():
     assert z[1] == -np.inf and z[0] == pytest.approx(-1.0) and z[2] == pytest.approx(1.0)
 
 
+def test_zscore_of_one_finite_row_equals_the_masked_row_path_exactly():
+    """One finite row (the live path) takes a shortcut; it must equal the general row path bit for bit."""
+    rng = np.random.default_rng(5)
+    rows = [rng.normal(size=12_101).astype(np.float32) * 3 + 1, rng.random(7, dtype=np.float32),
+            np.log1p(rng.integers(0, 50, 999)).astype(np.float32), np.full(5, 2.5, np.float32),
+            np.array([1e-20, 1e-20, 0.0], np.float32), rng.random(64)]   # float64 in: float32 out
+    for x in rows:
+        one, general = zscore(x), zscore(x[None, :])[0]
+        assert one.dtype == np.float32 and np.array_equal(one, general)
+    assert (zscore(np.full(5, 2.5)) == 0).all()
+
+
 def test_fuse_is_a_weighted_sum_of_zscores():
     out = fuse({"cf": CF, "pop": POP}, {"cf": 1.0, "pop": 0.5})
     np.testing.assert_allclose(out, zscore(CF) + 0.5 * zscore(POP), rtol=1e-6)

@@ -111,6 +111,31 @@ class TestItemKNN(RecommenderContract):
         assert c.shape == (2, 2)
         assert np.argmax(c[0]) == 0 and np.argmax(c[1]) == 1
 
+    def test_live_score_is_bit_identical_to_the_sparse_product(self):
+        """The one-history path sums similarity rows itself; it must equal `h @ similarity` exactly
+        (random weights, so a different summation order would show), and the batch path."""
+        from scipy import sparse
+
+        from ranking.cf import _history_matrix
+
+        rng = np.random.default_rng(3)
+        n = 400
+        sim = sparse.random(n, n, density=0.05, random_state=4, dtype=np.float32, format="csr")
+        sim.data = rng.random(sim.nnz, dtype=np.float32) * 7.3
+        m = ItemKNN(K=50)
+        m.similarity, m.n_items = sim, n
+        for length in (1, 2, 7, 50):
+            hist = rng.integers(0, n, length)          # repeats included
+            w = rng.random(length) + 0.1
+            h = _history_matrix([hist], [w], n, m.config.recency_half_life)
+            expect = np.asarray((h @ sim).todense(), dtype=np.float32).ravel()
+            got = m.score(hist, weights=w)
+            assert got.dtype == np.float32 and np.array_equal(got, expect)
+            assert np.array_equal(got, m.score_batch([hist], [w])[0])
+        lonely = np.flatnonzero(np.diff(sim.indptr) == 0)   # an item with no neighbours scores nothing
+        if lonely.size:
+            assert not m.score([int(lonely[0])]).any()
+
 
 class TestALS(RecommenderContract):
     def make_model(self):
