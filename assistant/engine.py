@@ -38,7 +38,7 @@ from ranking.stores import open_event_store
 from ranking.service import RecommendationService
 from ranking.train import TrainConfig, train_all
 from retrieval.catalog import CatalogImportError, ColumnMapping, format_price
-from retrieval.embedder import make_embedder, make_multilingual
+from retrieval.embedder import CJK, make_embedder, make_multilingual
 from retrieval.facets import COLOURS, fold, resolve_type, type_key
 from retrieval.filters import filter_index
 from retrieval.registry import DEMO_NAME, CatalogNotFound, CatalogRegistry, ensure_demo_catalog
@@ -620,11 +620,11 @@ class Engine:
                 note = NO_PRICE_SORT_NOTE["zh" if intent.language == "zh" else "en"]
         # a catalog without a single price cannot pass a price filter: skip the empty search
         products, stage = ([], {}) if priced and self._priced_share(cat) == 0.0 else \
-            self._find(cat, intent, user_id, session, catalog, fresh=fresh)
+            self._find(cat, intent, user_id, session, catalog, message, fresh=fresh)
         if not products and priced and self._priced_share(cat) < 0.5:
             # most of this catalog has no prices: say so and answer without the price limit
             relaxed = intent.model_copy(update={"price_min": None, "price_max": None})
-            products, again = self._find(cat, relaxed, user_id, session, catalog, fresh=fresh)
+            products, again = self._find(cat, relaxed, user_id, session, catalog, message, fresh=fresh)
             stage = {k: round(stage.get(k, 0.0) + v, 2) for k, v in again.items()}   # both searches count
             if NOTE_NO_PRICES not in session.notes and not note:   # said once per conversation, briefly
                 note = NO_PRICE_NOTE["zh" if intent.language == "zh" else "en"]
@@ -662,15 +662,17 @@ class Engine:
             self._brand_cache[cat.name] = brands
         return brands
 
-    def _find(self, cat, intent, user_id, session, catalog, k: int = CHAT_K,
-              fresh: bool = True) -> tuple[list[dict], dict]:
+    def _find(self, cat, intent, user_id, session, catalog, message: str = "",
+              k: int = CHAT_K, fresh: bool = True) -> tuple[list[dict], dict]:
         """Search (when the intent has words) + personal ranking + the hard filters (retrieval.filters,
         grounded in the catalog's facets) + soft preferences + sort. When fewer than k products
         satisfy every hard constraint, the rest of the list is the closest products (a constraint
-        relaxed, never an exclusion), each marked `closest` with the constraint it misses."""
+        relaxed, never an exclusion), each marked `closest` with the constraint it misses.
+        A Chinese request whose words the lexicon does not know has no English search text: it is
+        searched with the Chinese message itself through the multilingual encoder, as search does."""
         timings: dict[str, float] = {}
         intent = _priced_like(intent, cat)
-        query = _query_text(intent)
+        query = _query_text(intent) or self._untranslated(intent, session, catalog, message)
         filters = _intent_filters(intent, cat)
         exclude = session.shown_ids if fresh and session.last_intent is not None \
             and _same_search(session.last_intent, intent) else ()
@@ -691,6 +693,20 @@ class Engine:
                     break
             timings["closest"] = _ms(t)
         return shown, timings
+
+    def _untranslated(self, intent, session, catalog, message: str) -> str:
+        """The Chinese text to search with when the lexicon gave no English: this message for a new
+        search, the message of the search being refined for a refinement ("便宜一点"); "" when the
+        catalog's searcher has no multilingual encoder (Chinese words never match English titles)."""
+        if self.searcher(catalog).multilingual is None:
+            return ""
+        if intent.action == "search":
+            return message.strip() if CJK.search(message) else ""
+        if intent.action == "refine":
+            for turn in reversed(session.turns):
+                if turn.intent.action == "search":
+                    return turn.message.strip() if CJK.search(turn.message) and not _query_text(turn.intent) else ""
+        return ""
 
     def _ranked(self, cat, catalog, query, filters, intent, user_id, exclude, k):
         timings = {}

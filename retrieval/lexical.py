@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import re
 from collections import Counter
 from typing import Sequence
@@ -92,7 +93,7 @@ def head_term(text: str) -> str:
     return ""
 
 
-INDEX_FORMAT = 2   # bump when analyse / phrase_key change: saved indexes are then rebuilt
+INDEX_FORMAT = 3   # bump when analyse / phrase_key / the saved files change: saved indexes are then rebuilt
 
 
 def _bm25s():
@@ -109,7 +110,8 @@ def _bm25s():
 class LexicalIndex:
     """BM25 (Lucene variant; k1=1.2, b=0.5 by default, fitted on the Home Depot development split:
     titles are short, so length normalisation matters less) over a fixed list of documents, with
-    unit normalisation, typo repair and each document's product-type word."""
+    unit normalisation, typo repair and each document's product-type word; per candidate, the share
+    of the query it holds (`coverage`) and of the query's adjacent word pairs (`adjacency`)."""
 
     def __init__(self, texts: Sequence[str], k1: float = 1.2, b: float = 0.5, spell: bool = True,
                  titles: Sequence[str] | None = None, *, _state=None):
@@ -117,13 +119,17 @@ class LexicalIndex:
         if _state is not None:   # LexicalIndex.load: the analysed documents and the index from disk
             self.doc_keys, terms, self._bm25 = _state
         else:
-            # Per document: the phrase form (for filters) and the index terms (for matched terms).
+            # Per document: the phrase form (for filters) and the index terms in text order.
             self.doc_keys = [phrase_key(t) for t in texts]
             terms = [analyse(t) for t in texts]
             self._bm25 = bm25s.BM25(k1=k1, b=b)
             self._bm25.index([t or [""] for t in terms], show_progress=False)
         self.doc_terms: list[frozenset[str]] = [frozenset(t) for t in terms]
+        # " t1 t2 t3 ": the index terms in text order, for adjacent-pair checks (adjacency()).
+        self.doc_seq: list[str] = [" " + " ".join(t) + " " for t in terms]
         self.n_docs = len(self.doc_keys)
+        # Document frequency of each index term, and the BM25 idf that weighs a term in coverage().
+        self.df: Counter = Counter(w for t in self.doc_terms for w in t)
         self._vocab: dict[str, int] = self._bm25.vocab_dict
         # Each document's product-type word (from its title when given) and how many documents share it.
         self.heads: np.ndarray = np.array([head_term(t) for t in (titles if titles is not None else texts)],
@@ -131,7 +137,7 @@ class LexicalIndex:
         self._head_counts = Counter(self.heads.tolist())
         self._head_counts.pop("", None)
         # Typo repair over this index's own vocabulary (document frequencies), built once.
-        self.speller = Speller(Counter(w for t in self.doc_terms for w in t)) if spell else None
+        self.speller = Speller(self.df) if spell else None
         # The documents never change after construction (a new catalog version gets a new index),
         # so a phrase's mask is computed once: filtered queries repeat their terms turn after turn.
         self._masks = functools.lru_cache(maxsize=MASK_CACHE_TERMS)(self._compute_mask)
@@ -179,7 +185,7 @@ class LexicalIndex:
             tmp = Path(tempfile.mkdtemp(prefix=".bm25-", dir=directory.parent))
             index._bm25.save(str(tmp / "bm25"))
             (tmp / "doc_keys.txt").write_text("".join(k + "\n" for k in index.doc_keys), encoding="utf-8")
-            (tmp / "doc_terms.txt").write_text("".join(" ".join(sorted(t)) + "\n" for t in index.doc_terms),
+            (tmp / "doc_terms.txt").write_text("".join(seq[1:-1] + "\n" for seq in index.doc_seq),
                                                encoding="utf-8")
             (tmp / "meta.json").write_text(json.dumps({"fingerprint": want, "n_docs": index.n_docs}))
             if directory.exists():
@@ -224,6 +230,30 @@ class LexicalIndex:
         if not query_type:
             return np.zeros(self.n_docs, dtype=np.float32)
         return (self.heads == query_type).astype(np.float32)
+
+    def idf(self, term: str) -> float:
+        """BM25 idf of an index term, ln(1 + (N - df + 0.5) / (df + 0.5)); a term no document has gets the largest."""
+        df = self.df.get(term, 0)
+        return math.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5))
+
+    def coverage(self, rows: Sequence[int], stems: Sequence[str]) -> np.ndarray:
+        """float64 (len(rows),): the idf-weighted share of the query stems each document holds, 0..1
+        (1 = every query word is in it; a word no document has counts against all of them alike).
+        BM25 alone lets one rare word outweigh two common ones; shoppers mean all their words."""
+        stems = [t for t in dict.fromkeys(stems) if t]
+        if not stems:
+            return np.zeros(len(rows))
+        weights = np.array([self.idf(t) for t in stems])
+        held = np.array([[t in self.doc_terms[r] for t in stems] for r in rows], dtype=np.float64).reshape(len(rows), len(stems))
+        return held @ weights / weights.sum()
+
+    def adjacency(self, rows: Sequence[int], stems: Sequence[str]) -> np.ndarray:
+        """float64 (len(rows),): the share of the query's adjacent stem pairs ("garden hose") that the
+        document has side by side, in that order; 0 for a one-word query."""
+        pairs = [f" {a} {b} " for a, b in zip(stems, stems[1:]) if a and b]
+        if not pairs:
+            return np.zeros(len(rows))
+        return np.array([sum(p in self.doc_seq[r] for p in pairs) for r in rows], dtype=np.float64) / len(pairs)
 
     def has_term(self, row: int, term: str) -> bool:
         """Does document `row` have the index term (a stem from query_terms())?"""

@@ -4,7 +4,11 @@ Per query:
 1. candidates = ANN top `n_dense` from Chroma  U  BM25 top `n_lexical` (exact, all products);
 2. every candidate gets both components exactly: cosine from `Catalog.embeddings`, BM25 score;
 3. fusion (see `fuse_scores`): convex combination of per-query min-max normalised components
-   (default, chosen by measurement, see benchmarks/README.md) or reciprocal-rank fusion.
+   (default, chosen by measurement, see benchmarks/README.md) or reciprocal-rank fusion; the dense
+   weight is higher when no candidate holds every query word (the lexical side cannot see the whole
+   query: a typo, a synonym); then bonuses for the idf-weighted share of the query a product holds
+   (coverage), for the query's adjacent word pairs found side by side (phrase) and for the product
+   type the query names (see `bonus_scores`).
 Filters (retrieval.filters, the one filter engine: price, brand, type, colour, audience, terms ...)
 are applied in numpy, never with Chroma `where`. With filters, the ANN over-fetches in proportion to
 how selective the filter is; if fewer than k filtered candidates survive, the filtered subset is scored exactly, so a
@@ -32,7 +36,7 @@ class Hit:
     id: str
     row: int                     # row in Catalog.products / Catalog.embeddings
     score: float                 # fused score (higher is better)
-    components: dict[str, float]  # {"dense": cosine, "lexical": BM25}
+    components: dict[str, float]  # {"dense": cosine, "lexical": BM25, "coverage", "phrase", "type": 0..1}
     matched_terms: list[str] = field(default_factory=list)  # query terms found in the product text
 
 
@@ -41,12 +45,20 @@ class SearchConfig:
     # "convex": dense_weight * minmax(dense) + (1 - dense_weight) * minmax(bm25) over the candidate pool;
     # "rrf": sum of 1 / (rrf_k + rank) over both rankings.
     fusion: str = "convex"
-    # Weight of the dense component in convex fusion (measured: 0.5 had the best mean NDCG@10 over
-    # three labelled query sets, see benchmarks/README.md).
-    dense_weight: float = 0.5
+    # The weights below were fitted on half A of the Home Depot development split (real graded
+    # shopper queries) and checked on the untouched half B (benchmarks/README.md, `bench_relevance.py fit`).
+    # Weight of the dense component in convex fusion when some candidate holds every query word.
+    dense_weight: float = 0.2
+    # ... and when none does (a typo left unrepaired, a synonym, a word the catalog never uses):
+    # the lexical side misses part of the query, the dense side is trusted more. None = dense_weight.
+    dense_weight_partial: float | None = 0.6
+    # Added per unit of the idf-weighted share of the query words a product holds (0..1).
+    coverage_weight: float = 1.5
+    # Added per unit of the share of the query's adjacent word pairs the product has side by side.
+    phrase_weight: float = 0.05
     # Added to the fused score of products whose type word is the one the query names
-    # ("kohler toilet seat" -> seat); fitted on half of the Home Depot development split.
-    type_weight: float = 0.1
+    # ("kohler toilet seat" -> seat).
+    type_weight: float = 0.05
     # RRF constant (only for fusion="rrf").
     rrf_k: int = 60
     # ANN candidates per query without filters.
@@ -63,8 +75,12 @@ class SearchConfig:
             raise ValueError(f"Expected fusion to be 'convex' or 'rrf', got {self.fusion!r}")
         if not 0.0 <= self.dense_weight <= 1.0:
             raise ValueError(f"Expected dense_weight in [0, 1], got {self.dense_weight}")
-        if not 0.0 <= self.type_weight <= 1.0:
-            raise ValueError(f"Expected type_weight in [0, 1], got {self.type_weight}")
+        if self.dense_weight_partial is not None and not 0.0 <= self.dense_weight_partial <= 1.0:
+            raise ValueError(f"Expected dense_weight_partial in [0, 1] or None, got {self.dense_weight_partial}")
+        for name in ("type_weight", "coverage_weight", "phrase_weight"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 5.0:
+                raise ValueError(f"Expected {name} in [0, 5], got {value}")
 
 
 def _minmax(x: np.ndarray) -> np.ndarray:
@@ -81,8 +97,11 @@ def _ranks(x: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def fuse_scores(dense: np.ndarray, lexical: np.ndarray, config: SearchConfig) -> np.ndarray:
-    """Fused score of each candidate from its two components (pure function)."""
+def fuse_scores(dense: np.ndarray, lexical: np.ndarray, config: SearchConfig,
+                coverage: np.ndarray | None = None) -> np.ndarray:
+    """Fused score of each candidate from its two components (pure function). `coverage`: each
+    candidate's share of the query words (LexicalIndex.coverage); when no candidate reaches 1,
+    convex fusion uses `dense_weight_partial`."""
     if len(dense) == 0:
         return np.zeros(0)
     dense = np.asarray(dense, dtype=np.float64)
@@ -94,7 +113,23 @@ def fuse_scores(dense: np.ndarray, lexical: np.ndarray, config: SearchConfig) ->
             fused += np.where(lexical > 0, 1.0 / (config.rrf_k + lex_ranks), 0.0)
         return fused
     w = config.dense_weight
+    if config.dense_weight_partial is not None and coverage is not None and len(coverage) \
+            and float(np.max(coverage)) < FULL_COVERAGE:
+        w = config.dense_weight_partial
     return w * _minmax(dense) + (1.0 - w) * _minmax(lexical)
+
+
+FULL_COVERAGE = 0.999   # a candidate holding every query word (float sums of idf weights)
+
+
+def bonus_scores(coverage: np.ndarray, phrase: np.ndarray, type_match: np.ndarray | None,
+                 config: SearchConfig) -> np.ndarray:
+    """What is added to the fused score (pure function): coverage, phrase and type, each 0..1, weighted."""
+    out = config.coverage_weight * np.asarray(coverage, dtype=np.float64) \
+        + config.phrase_weight * np.asarray(phrase, dtype=np.float64)
+    if type_match is not None:
+        out = out + config.type_weight * type_match
+    return out
 
 
 class HybridSearcher:
@@ -149,8 +184,10 @@ class HybridSearcher:
 
     def search_batch(self, queries: Sequence[str], k: int = 10,
                      filters: Sequence[SearchFilters | dict | None] | None = None,
-                     batch_size: int = 64) -> list[list[Hit]]:
-        """Many queries: embedded in batches, one ANN call per batch."""
+                     batch_size: int = 64, whole_pool: bool = False) -> list[list[Hit]]:
+        """Many queries: embedded in batches, one ANN call per batch. `whole_pool`: every candidate
+        of each (unfiltered) query's pool, ranked, instead of its top k -- what fitting the fusion
+        weights re-ranks (benchmarks/bench_relevance.py fit)."""
         queries = list(queries)
         if filters is not None and len(filters) != len(queries):
             raise ValueError(f"Expected one filter per query, got {len(filters)} filters for {len(queries)} queries")
@@ -168,7 +205,7 @@ class HybridSearcher:
                                                count=len(self.catalog))
                 ann = {i: (ids[j], sims[j]) for j, i in enumerate(plain)}
             for i, (query, flt) in enumerate(zip(chunk, chunk_filters)):
-                out.append(self._search(query, vectors[i], k, flt, ann.get(i)))
+                out.append(self._search(query, vectors[i], k, flt, ann.get(i), whole_pool=whole_pool))
         return out
 
     def candidate_pool(self, query: str, n: int, filters: SearchFilters | dict | None = None,
@@ -202,7 +239,7 @@ class HybridSearcher:
         return self.filter_index.mask(filters)
 
     def _search(self, query: str, vector: np.ndarray, k: int, filters: SearchFilters | None,
-                ann: tuple[list[str], np.ndarray] | None) -> list[Hit]:
+                ann: tuple[list[str], np.ndarray] | None, whole_pool: bool = False) -> list[Hit]:
         if k <= 0:
             return []
         cfg = self.config
@@ -246,6 +283,8 @@ class HybridSearcher:
             rows = {r for r in rows if mask[r]}
             if len(rows) < k:  # the ANN over-fetch missed: score the whole filtered subset exactly
                 return self._exact(np.flatnonzero(mask), vector, lex_all, k, parsed, has_text)
+        elif whole_pool and rows:
+            k = len(rows)
         elif len(rows) < k:
             return self._exact(np.arange(n_total), vector, lex_all, k, parsed, has_text)
         return self._rank(np.fromiter(rows, dtype=np.int64), vector, lex_all, k, parsed, has_text)
@@ -281,10 +320,13 @@ class HybridSearcher:
         matrix = self.catalog.embeddings if matrix is None else matrix
         dense = matrix[rows] @ vector if has_text else np.zeros(len(rows), np.float32)
         lexical = lex_all[rows]
-        fused = fuse_scores(dense, lexical, self.config)
+        stems = [s for _, s in terms]
+        coverage = self.lexical.coverage(rows, stems) if has_text else np.zeros(len(rows))
+        phrase = self.lexical.adjacency(rows, stems) if has_text and self.config.phrase_weight > 0 \
+            else np.zeros(len(rows))
         type_match = self.lexical.heads[rows] == query_type if query_type else None
-        if type_match is not None:
-            fused = fused + self.config.type_weight * type_match
+        fused = fuse_scores(dense, lexical, self.config, coverage) + bonus_scores(coverage, phrase, type_match,
+                                                                                self.config)
         if not has_text:  # no query text (filters only): best-rated first, then catalog order
             ratings = np.array([self.catalog.products[r].rating or 0.0 for r in rows])
             fused = ratings / 5.0
@@ -294,7 +336,8 @@ class HybridSearcher:
         hits = []
         for j in top:
             row = int(rows[j])
-            components = {"dense": float(dense[j]), "lexical": float(lexical[j])}
+            components = {"dense": float(dense[j]), "lexical": float(lexical[j]), "coverage": float(coverage[j]),
+                          "phrase": float(phrase[j])}
             if type_match is not None:
                 components["type"] = float(type_match[j])
             hits.append(Hit(

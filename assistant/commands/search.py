@@ -47,7 +47,9 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print product JSON objects")
     p.add_argument("--batch-size", type=int, default=64, help="queries embedded per batch (batch mode)")
     p.add_argument("--fusion", choices=["convex", "rrf"], help="score fusion (default convex)")
-    p.add_argument("--dense-weight", type=float, help="weight of the dense score in convex fusion (0-1)")
+    p.add_argument("--dense-weight", type=float,
+                   help="weight of the dense score in convex fusion, 0-1, for every query "
+                        "(default: 0.2, and 0.6 when no candidate holds every query word)")
     p.set_defaults(func=cmd_search)
 
 
@@ -125,7 +127,8 @@ def cmd_search(args) -> int:
     if args.fusion:
         config.fusion = args.fusion
     if args.dense_weight is not None:
-        config = SearchConfig(fusion=config.fusion, dense_weight=args.dense_weight)
+        config = SearchConfig(fusion=config.fusion, dense_weight=args.dense_weight,
+                              dense_weight_partial=args.dense_weight)
     batch = None
     if args.queries:
         batch = _read_queries(Path(args.queries), defaults)  # validate input before loading anything

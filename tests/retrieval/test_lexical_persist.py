@@ -38,3 +38,11 @@ def test_unwritable_directory_keeps_the_index_in_memory(tmp_path):
     blocker.write_text("not a directory")
     index = LexicalIndex.load_or_build(TEXTS, blocker / "bm25")
     assert index.n_docs == 4
+
+
+def test_saved_index_keeps_the_terms_in_text_order(tmp_path):
+    texts = ["garden hose reel", "hose for the garden"]
+    LexicalIndex.load_or_build(texts, tmp_path / "bm25")
+    loaded = LexicalIndex.load_or_build(texts, tmp_path / "bm25")
+    assert loaded.doc_seq == [" garden hose reel ", " hose garden "]     # adjacency() needs the order
+    assert loaded.adjacency([0, 1], ["garden", "hose"]).tolist() == [1.0, 0.0]

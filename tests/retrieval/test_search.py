@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from retrieval.catalog import Product
+from retrieval.lexical import LexicalIndex
 from retrieval.registry import CatalogRegistry
-from retrieval.search import HybridSearcher, SearchConfig, SearchFilters, fuse_scores
+from retrieval.search import HybridSearcher, SearchConfig, SearchFilters, bonus_scores, fuse_scores
 
 
 def satisfies(p: Product, f: dict) -> bool:
@@ -35,6 +36,44 @@ def test_fuse_convex_minmax():
     np.testing.assert_allclose(got, [0.5, 0.5 * 0.5 + 0.5, 0.25])
     only_dense = fuse_scores(dense, np.zeros(3), SearchConfig(dense_weight=0.6))
     np.testing.assert_allclose(only_dense, 0.6 * np.array([1.0, 0.5, 0.0]))
+
+
+def test_fuse_convex_trusts_dense_more_when_no_candidate_holds_every_query_word():
+    dense, lex = np.array([0.9, 0.5, 0.1]), np.array([0.0, 10.0, 5.0])
+    config = SearchConfig(dense_weight=0.2, dense_weight_partial=0.6)
+    full = fuse_scores(dense, lex, config, coverage=np.array([0.3, 1.0, 0.5]))
+    np.testing.assert_allclose(full, 0.2 * np.array([1.0, 0.5, 0.0]) + 0.8 * np.array([0.0, 1.0, 0.5]))
+    partial = fuse_scores(dense, lex, config, coverage=np.array([0.3, 0.6, 0.5]))
+    np.testing.assert_allclose(partial, 0.6 * np.array([1.0, 0.5, 0.0]) + 0.4 * np.array([0.0, 1.0, 0.5]))
+    single = SearchConfig(dense_weight=0.2, dense_weight_partial=None)   # one weight for every query
+    np.testing.assert_allclose(fuse_scores(dense, lex, single, coverage=np.array([0.3, 0.6, 0.5])), full)
+
+
+def test_bonus_scores_weigh_coverage_phrase_and_type():
+    config = SearchConfig(coverage_weight=1.5, phrase_weight=0.05, type_weight=0.1)
+    got = bonus_scores(np.array([1.0, 0.5]), np.array([0.0, 1.0]), np.array([True, False]), config)
+    np.testing.assert_allclose(got, [1.5 + 0.1, 0.75 + 0.05])
+    np.testing.assert_allclose(bonus_scores(np.array([0.2]), np.array([0.0]), None, config), [0.3])
+
+
+def test_coverage_is_the_idf_weighted_share_of_the_query_words():
+    index = LexicalIndex(["garden hose reel", "garden hose", "water hose", "garden rake"], spell=False)
+    n = 4
+    idf = {t: np.log(1 + (n - df + 0.5) / (df + 0.5)) for t, df in {"garden": 3, "hose": 3, "reel": 1}.items()}
+    got = index.coverage([0, 1, 2, 3], ["garden", "hose", "reel"])
+    total = sum(idf.values())
+    np.testing.assert_allclose(got, [1.0, (idf["garden"] + idf["hose"]) / total, idf["hose"] / total,
+                                     idf["garden"] / total])
+    assert index.coverage([0], []).tolist() == [0.0]
+    # a word no document has: no document holds the whole query
+    assert index.coverage([0, 1], ["garden", "hose", "zzzz"]).max() < 1.0
+
+
+def test_adjacency_counts_query_word_pairs_side_by_side_in_order():
+    index = LexicalIndex(["garden hose reel", "hose for the garden", "garden rake and hose"], spell=False)
+    np.testing.assert_allclose(index.adjacency([0, 1, 2], ["garden", "hose", "reel"]), [1.0, 0.0, 0.0])
+    np.testing.assert_allclose(index.adjacency([0, 1, 2], ["garden", "hose"]), [1.0, 0.0, 0.0])
+    assert index.adjacency([0], ["hose"]).tolist() == [0.0]        # one word: no pair
 
 
 def test_fuse_rrf():
@@ -87,6 +126,15 @@ def test_batch_equals_single(loaded):
         single = searcher.search(q, k=7, filters=f)
         assert [h.id for h in got] == [h.id for h in single]
         np.testing.assert_allclose([h.score for h in got], [h.score for h in single], rtol=1e-5)
+
+
+def test_whole_pool_is_every_candidate_ranked_as_search_ranks_them(loaded):
+    registry, catalog, _ = loaded
+    searcher = registry.searcher("synth", SearchConfig(n_dense=20, n_lexical=20))
+    pools = searcher.search_batch(["black backpack", "vitamin c serum"], k=5, whole_pool=True)
+    for query, pool in zip(["black backpack", "vitamin c serum"], pools):
+        assert 20 <= len(pool) <= 40 < len(catalog)              # ANN top 20 U BM25 top 20, not the catalog
+        assert [h.id for h in pool[:5]] == [h.id for h in searcher.search(query, k=5)]
 
 
 def test_k_larger_than_candidate_pool(loaded):
@@ -291,6 +339,23 @@ def test_without_the_multilingual_signal_cjk_words_find_nothing_specific(small_s
     searcher = small_searcher()
     hits = searcher.search("纱丽", k=5)
     assert all(h.components["lexical"] == 0 for h in hits)     # no Chinese word is in an English title
+
+
+def test_a_product_holding_every_query_word_ranks_above_one_rare_word(tmp_path, chroma_client, hashing_embedder):
+    # BM25 alone puts the title repeating the rare word "leather" first; the shopper asked for a leather watch
+    products = [Product(id="w1", title="Leather Leather Leather Strap Replacement", brand="Kit"),
+                Product(id="w2", title="Steel Watch with Leather Band", brand="Tempo"),
+                Product(id="w3", title="Steel Watch", brand="Tempo"),
+                Product(id="w4", title="Digital Watch", brand="Tempo"),
+                Product(id="w5", title="Sports Watch", brand="Tempo")]
+    registry = CatalogRegistry(tmp_path / "home", chroma_client, hashing_embedder)
+    registry.import_products("watches", products)
+    lexical_only = SearchConfig(dense_weight=0.0, dense_weight_partial=None, type_weight=0.0, phrase_weight=0.0)
+    bm25_order = registry.searcher("watches", SearchConfig(**{**lexical_only.__dict__, "coverage_weight": 0.0}))
+    assert bm25_order.search("leather watch", k=1)[0].id == "w1"
+    hits = registry.searcher("watches", lexical_only).search("leather watch", k=2)
+    assert hits[0].id == "w2" and hits[0].components["coverage"] == 1.0
+    assert 0 < hits[1].components["coverage"] < 1.0
 
 
 def test_query_naming_a_type_ranks_that_type_first(small_searcher):
