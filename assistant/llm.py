@@ -307,8 +307,6 @@ def resolve_model_name(name: str) -> str | None:
     if name == "none":
         return None
     if name == "auto":
-        from retrieval.device import detect_device
-
         order = ("qwen-1.5b", "qwen-0.5b") if detect_device().startswith("cuda") else ("qwen-0.5b", "qwen-1.5b")
         for candidate in order:
             if assets.packages_installed(candidate):

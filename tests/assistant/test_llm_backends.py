@@ -91,16 +91,14 @@ def test_missing_weights_name_the_pip_command(tmp_path, monkeypatch):
 
 def test_auto_picks_the_small_model_on_a_cpu_and_the_larger_on_a_gpu(monkeypatch):
     # on 2 CPU cores the 1.5B took 8.7 s p50 to refine a turn (target <= 5 s), the 0.5B 3.5 s
-    from retrieval import device
-
     monkeypatch.setattr("assistant.assets.packages_installed", lambda name: True)
     assert Settings().llm == "auto"
-    monkeypatch.setattr(device, "detect_device", lambda: "cpu")
+    monkeypatch.setattr(llm_mod, "detect_device", lambda: "cpu")
     assert resolve_model_name("auto") == "qwen-0.5b"
-    monkeypatch.setattr(device, "detect_device", lambda: "cuda")
+    monkeypatch.setattr(llm_mod, "detect_device", lambda: "cuda")
     assert resolve_model_name("auto") == "qwen-1.5b"
     monkeypatch.setattr("assistant.assets.packages_installed", lambda name: name == "qwen-1.5b")
-    monkeypatch.setattr(device, "detect_device", lambda: "cpu")
+    monkeypatch.setattr(llm_mod, "detect_device", lambda: "cpu")
     assert resolve_model_name("auto") == "qwen-1.5b", "the other model when only it is installed"
     monkeypatch.setattr("assistant.assets.packages_installed", lambda name: False)
     assert resolve_model_name("auto") is None
