@@ -511,7 +511,8 @@ def lab_model_report(engine, catalog: str | None) -> dict:
         f"{report['n_events'] or 0:,} events ({report['n_users'] or 0:,} shoppers, {report['n_items'] or 0:,} items). "
         f"Models: {esc(', '.join(report['models']))}. Fusion weights: {esc(weights) or '-'}. "
         "Bars: NDCG@10 / HR@10 on the validation split (each shopper's second-to-last event)"
-        + ("; grey bars: published anchors on the same data (test split, full ranking)." if beauty else "."))
+        + ("; grey bars: published anchors on Amazon Beauty (test split, full ranking; each label says "
+           "whether it is the same 5-core build)." if beauty else "."))
     return report
 
 
