@@ -209,7 +209,10 @@ class Engine:
             return self._services[name]
 
     def _known_item(self, item_id: str) -> bool:
-        return any(item_id in c.index for c in list(self._catalogs.values()))
+        for catalog in list(self._catalogs.values()):   # called once per imported event: a plain loop
+            if item_id in catalog.index:
+                return True
+        return False
 
     # ---------------------------------------------------------------- lifecycle
     def prepare(self, progress: Callable[[str], None] = print, train: bool = True, warm: bool = True) -> None:

@@ -2,7 +2,9 @@
 
 Imports (the heavy, untimed-by-the-lock part) run at the priority the script was started with
 (`nice -n 19` on the shared machine, so their throughput is a lower bound); every other figure is
-taken while holding the shared CPU lock (/tmp/shopassist-cpu.lock) at normal priority.
+taken while holding the shared CPU lock (/tmp/shopassist-cpu.lock) at normal priority. Imports report
+wall and CPU seconds, and (events) the bytes written to storage (/proc/self/io), which do not depend
+on the machine's load.
 
 Catalogs: N products recombined from REAL fields (Myntra fashion: brand, product name words, gender,
 colour, price; Amazon Beauty titles + category paths), seeded; fine for a cost curve, not for
@@ -11,6 +13,7 @@ separately, `minilm`). Each size runs in a child process, so peak memory (ru_max
 
     nice -n 19 python benchmarks/bench_scale.py catalog --sizes 10000 100000      # import, load, BM25/filter build, search
     nice -n 19 python benchmarks/bench_scale.py events  --sizes 200000 2000000    # import, disk, event / recommend, training
+    (SHOPASSIST_BENCH_LOCK=0: no lock, everything at the started priority; --no-train: skip training)
     python benchmarks/bench_scale.py minilm                            # MiniLM documents/s on this CPU
     (--json OUT appends the results of the run to OUT)
 """
@@ -48,6 +51,15 @@ def pct(values) -> dict:
 
 def peak_mib() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def written_gib() -> float:
+    """Bytes this process has written to storage so far (Linux /proc/self/io), in GiB; -1 elsewhere."""
+    try:
+        io = dict(line.split(": ") for line in open("/proc/self/io").read().splitlines())
+    except OSError:
+        return -1.0
+    return round(int(io["write_bytes"]) / 2**30, 2)
 
 
 def du_mib(path: Path) -> float:
@@ -97,13 +109,14 @@ def one_catalog(n: int, work: Path) -> dict:
     settings = Settings(home=work / "home", embedder="hashing", llm="none", demo=False, threads=1,
                         default_catalog="scale")
     engine = Engine(settings, llm=False)
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     engine.import_catalog(path, "scale")
-    import_s = time.perf_counter() - t
+    import_s, import_cpu = time.perf_counter() - t, time.process_time() - cpu
     import_peak = peak_mib()
     with timed_section():
-        return {"products": n, "import_s": round(import_s, 1), "import_products_per_s": round(n / import_s),
-                "import_peak_rss_mib": import_peak, **_timed_catalog(settings, n)}
+        return {"products": n, "import_s": round(import_s, 1), "import_cpu_s": round(import_cpu, 1),
+                "import_products_per_s": round(n / import_s), "import_peak_rss_mib": import_peak,
+                **_timed_catalog(settings, n)}
 
 
 def _timed_catalog(settings, n: int) -> dict:
@@ -146,7 +159,7 @@ def _timed_catalog(settings, n: int) -> dict:
             "disk_mib_per_million": round(du_mib(settings.home) * 1e6 / n, 1), "peak_rss_mib": peak_mib()}
 
 
-def one_events(n: int, work: Path, n_items: int = 10_000) -> dict:
+def one_events(n: int, work: Path, n_items: int = 10_000, train: bool = True) -> dict:
     """n events (real Amazon Beauty sequences, users and items remapped to reach n) in SQLite."""
     from ranking.events import EventStore
     from ranking.data import read_sequences
@@ -166,31 +179,28 @@ def one_events(n: int, work: Path, n_items: int = 10_000) -> dict:
                 for j, a in enumerate(seq):
                     if made >= n:
                         return
-                    it = item_of.setdefault(a, items[int(rng.integers(n_items))])
+                    it = item_of.get(a)
+                    if it is None:
+                        it = item_of[a] = items[int(rng.integers(n_items))]
                     yield {"event_id": f"{rep}-{made}", "user_id": f"{u}-{rep}", "item_id": it,
                            "type": types[(made + j) % 5], "timestamp": 1_400_000_000 + j * 3600 + rep}
                     made += 1
             rep += 1
 
-    t = time.perf_counter()
-    batch: list[dict] = []
-    for ev in gen():
-        batch.append(ev)
-        if len(batch) == 200_000:
-            store.add_many(batch)
-            batch = []
-    if batch:
-        store.add_many(batch)
-    import_s = time.perf_counter() - t
+    t, cpu, wrote = time.perf_counter(), time.process_time(), written_gib()
+    store.add_many(gen())        # one streamed import, as `shopassist events import` does
+    import_s, import_cpu = time.perf_counter() - t, time.process_time() - cpu
+    wrote = round(written_gib() - wrote, 2)
     disk = round(os.path.getsize(work / "events.sqlite") / 2**20, 1)
     import_peak = peak_mib()
     with timed_section():
-        return {"events": n, "import_s": round(import_s, 1), "import_events_per_s": round(n / import_s),
+        return {"events": n, "import_s": round(import_s, 1), "import_cpu_s": round(import_cpu, 1),
+                "import_events_per_s": round(n / import_s), "import_written_gib": wrote,
                 "disk_mib": disk, "disk_mib_per_million": round(disk * 1e6 / n, 1), "import_peak_rss_mib": import_peak,
-                **_timed_events(store, items)}
+                **_timed_events(store, items, train)}
 
 
-def _timed_events(store, items) -> dict:
+def _timed_events(store, items, train: bool = True) -> dict:
     top = [u for u, _ in store.top_users(200)]
     watermark, history, add = [], [], []
     for i, u in enumerate(top):
@@ -208,7 +218,8 @@ def _timed_events(store, items) -> dict:
     scan_s = time.perf_counter() - t
     return {"users": store.n_users(),
             "event_add_ms": pct(add), "user_watermark_ms": pct(watermark), "user_history_ms": pct(history),
-            "full_scan_s": round(scan_s, 1), "scanned": rows, "peak_rss_mib": peak_mib(), **train_times(store, items)}
+            "full_scan_s": round(scan_s, 1), "scanned": rows, "peak_rss_mib": peak_mib(),
+            **(train_times(store, items) if train else {})}
 
 
 def train_times(store, items) -> dict:
@@ -250,21 +261,25 @@ def main(argv=None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[])
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)   # child process: one size
     ap.add_argument("--json", help="append results to this JSON file")
+    ap.add_argument("--no-train", action="store_true", help="events: skip the training times")
     args = ap.parse_args(argv)
     if args.what == "minilm":
         results = [minilm()]
     elif args.one:
         work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
         try:
-            fn = one_catalog if args.what == "catalog" else one_events
-            print(json.dumps(fn(args.sizes[0], work)), flush=True)
+            if args.what == "catalog":
+                print(json.dumps(one_catalog(args.sizes[0], work)), flush=True)
+            else:
+                print(json.dumps(one_events(args.sizes[0], work, train=not args.no_train)), flush=True)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return 0
     else:
         results = []
         for n in args.sizes:
-            out = subprocess.run([sys.executable, __file__, args.what, "--one", "--sizes", str(n)],
+            out = subprocess.run([sys.executable, __file__, args.what, "--one", "--sizes", str(n)]
+                                 + (["--no-train"] if args.no_train else []),
                                  capture_output=True, text=True)
             if out.returncode != 0:
                 print(out.stderr[-3000:], file=sys.stderr)

@@ -85,11 +85,19 @@ def sequences_to_events(
     t0: float = SEQUENCE_T0,
 ) -> Iterator[Event]:
     """Events for a sequence file: synthetic increasing timestamps (one second a step, in file
-    order), deterministic event ids `<source>:<user>:<position>` so a re-import is a no-op."""
-    t = t0
+    order), deterministic event ids `<source>:<user>:<position>` so a re-import is a no-op.
+    The fields are checked once here (a bad `type` raises EventValidationError before any event);
+    each event is then built without pydantic's per-field validation (a bulk import makes millions)."""
+    event_type = Event.parse(user_id="u", item_id="i", type=type, timestamp=t0).type
+    make = Event.model_construct
+    t = float(t0)
     for user, items in sequences:
+        if not (isinstance(user, str) and user and all(isinstance(i, str) and i for i in items)):
+            raise EventValidationError(f"Expected a user id and item ids as non-empty strings, got {user!r}: "
+                                       f"{list(items)[:5]!r:.200}")
         for pos, item in enumerate(items):
-            yield Event(event_id=f"{source}:{user}:{pos}", user_id=user, item_id=item, type=type, timestamp=t)
+            yield make(event_id=f"{source}:{user}:{pos}", user_id=user, item_id=item, type=event_type,
+                       timestamp=t, value=None)
             t += 1.0
 
 

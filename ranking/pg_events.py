@@ -77,9 +77,7 @@ class PgEventStore(EventStoreBase):
     def add_many(self, events: Iterable[Event | dict], *, skip_invalid: bool = False, chunk_size: int = 50_000,
                  progress: Callable[[str], None] | None = None) -> ImportResult:
         """Bulk insert (COPY + INSERT ... ON CONFLICT per chunk, each chunk one transaction)."""
-        def write_chunk(events: list[Event]) -> int:
-            rows = [_row(e) for e in events]
-
+        def write_chunk(rows: list[tuple]) -> int:
             def write(conn) -> int:
                 conn.execute("CREATE TEMP TABLE IF NOT EXISTS events_in (event_id TEXT, user_id TEXT, item_id TEXT, "
                              "type TEXT, ts DOUBLE PRECISION, value_num DOUBLE PRECISION, value_txt TEXT) "
@@ -99,8 +97,7 @@ class PgEventStore(EventStoreBase):
             # holds each event once; such rows are then reported as duplicates).
             return self.db.run(write)
 
-        valid, result = self.validate_all(events, skip_invalid)
-        return self.write_chunks(valid, result, chunk_size, write_chunk, progress)
+        return self.import_chunks(events, skip_invalid, chunk_size, write_chunk, progress)
 
     def forget_user(self, user_id: str) -> int:
         n = self.db.run(lambda c: c.execute("DELETE FROM events WHERE user_id=%s", (user_id,)).rowcount)

@@ -214,3 +214,94 @@ def test_sqlite_schema_version_recorded_and_newer_refused(tmp_path):
         conn.execute("PRAGMA user_version=7")
     with pytest.raises(RuntimeError, match="schema version 7, newer than this program's 1"):
         EventStore(tmp_path / "e.sqlite")
+
+
+def _views(n, bad_at=None):
+    for i in range(n):
+        yield {"user_id": f"u{i % 7}", "item_id": "zzz" if i == bad_at else "p1", "type": "view",
+               "event_id": f"e{i}", "timestamp": 1_700_000_000 + i}
+
+
+def test_add_many_commits_chunk_by_chunk_while_reading_when_skipping(store):
+    seen = []
+
+    def events():
+        for i, e in enumerate(_views(10)):
+            if i in (0, 4, 9):
+                seen.append(store.count())   # what is committed while the input is still being read
+            yield e
+
+    result = store.add_many(events(), skip_invalid=True, chunk_size=4)
+    assert seen == [0, 4, 8] and result.inserted == 10 and store.count() == 10
+
+
+def test_add_many_over_many_chunks_writes_nothing_until_all_are_valid(store):
+    seen = []
+
+    def events(bad_at):
+        for i, e in enumerate(_views(10, bad_at)):
+            seen.append(store.count())
+            yield e
+
+    with pytest.raises(EventValidationError, match="event #10: Unknown item_id 'zzz'"):
+        store.add_many(events(9), chunk_size=3)
+    assert store.count() == 0 and set(seen) == {0}
+    seen.clear()
+    result = store.add_many(events(None), chunk_size=3)
+    assert (result.inserted, store.count(), set(seen)) == (10, 10, {0})
+    again = store.add_many(list(_views(10)) + list(_views(3)), chunk_size=4)   # repeats across chunks
+    assert (again.inserted, again.duplicates) == (0, 13)
+
+
+def test_add_many_holds_one_chunk_in_memory_not_the_whole_input(store):
+    import tracemalloc
+
+    n, chunk = 60_000, 2_000
+    tracemalloc.start()
+    try:
+        result = store.add_many(_views(n), chunk_size=chunk)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.inserted == n == store.count()
+    # the whole input as Events / rows would be ~30 MB; one chunk of rows is well under 2 MB
+    assert peak < 8 * 2**20, f"peak {peak / 2**20:.1f} MiB"
+
+
+def test_bulk_rows_are_the_rows_add_writes(store):
+    events = [{"user_id": " u ", "item_id": "p2", "type": "rating", "value": "4", "timestamp": "2024-05-01T12:00:00Z",
+               "event_id": "r1"},
+              {"user_id": "u", "type": "search", "value": "red shoes", "timestamp": 1_700_000_000_000, "event_id": "s1"},
+              Event(event_id="x1", user_id="u", item_id="p3", type="cart", timestamp=5.0)]
+    from ranking.events import _row
+    assert [store.valid_row(e) for e in events] == [_row(store.validate(e)) for e in events]
+    with pytest.raises(EventValidationError, match="Unknown item_id 'nope'"):
+        store.valid_row({"user_id": "u", "item_id": "nope", "type": "view"})
+    assert len(store.valid_row({"user_id": "u", "item_id": "p1", "type": "view"})[0]) == 32   # a uuid4 id
+
+
+def test_sequence_import_rejects_an_unknown_type_before_writing(store):
+    seqs = [("u1", ["p1", "p2"])]
+    with pytest.raises(EventValidationError, match="Expected type to be one of"):
+        store.add_many(sequences_to_events(seqs, type="bogus"))
+    with pytest.raises(EventValidationError, match="non-empty strings"):
+        store.add_many(sequences_to_events([("u1", ["p1", ""])]))
+    assert store.count() == 0
+
+
+def test_add_many_raises_the_page_cache_for_the_import_only(store):
+    from ranking.events import IMPORT_CACHE_KIB
+
+    conn = store._conn()
+    default = conn.execute("PRAGMA cache_size").fetchone()[0]
+    during = []
+
+    def events():
+        during.append(conn.execute("PRAGMA cache_size").fetchone()[0])
+        yield from _views(3)
+
+    store.add_many(events())
+    assert during == [-IMPORT_CACHE_KIB] and conn.execute("PRAGMA cache_size").fetchone()[0] == default
+    with pytest.raises(EventValidationError):
+        store.add_many(_views(3, bad_at=1))
+    assert conn.execute("PRAGMA cache_size").fetchone()[0] == default
