@@ -173,6 +173,9 @@ class Speller:
         self.known_words = frozenset(known)
         self._deletes: dict[str, list[str]] = defaultdict(list)
         self._prefix: dict[str, str] = {}
+        # no word longer than this can be 2 edits from a vocabulary word (and _deletes of a word of n
+        # letters holds ~n^2/2 strings of ~n letters: a 20,000-letter "word" took 23 GB)
+        self._max_len = max((len(w) for w in self.df), default=0) + 2
         for word, n in self.df.items():
             if not word.isalpha() or n < self.MIN_DF or word in self.known_words:
                 continue
@@ -198,6 +201,8 @@ class Speller:
         mostly another real word, "golf" / "gold", "team" / "teal", "tank" / "tan"), and only when
         one such word stands out (the only one, or DOMINANCE times as frequent as the next)."""
         if not word.isalpha() or len(word) < self.MIN_LEN or word in self.known_words:
+            return []
+        if len(word) > self._max_len:   # nothing in the vocabulary is within reach, nor starts with it
             return []
         own = self.df.get(word, 0)
         short = len(word) <= self.SHORT_LEN
@@ -229,7 +234,7 @@ class Speller:
 
     def split(self, word: str) -> tuple[str, str] | None:
         """An unknown word that is two known words run together ("ledbulb" -> ("led", "bulb"))."""
-        if word in self.df or not word.isalpha() or len(word) < 6:
+        if word in self.df or not word.isalpha() or len(word) < 6 or len(word) > 2 * self._max_len:
             return None
         best, best_df = None, 0
         for i in range(3, len(word) - 2):

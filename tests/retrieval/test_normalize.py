@@ -65,6 +65,22 @@ def test_speller_repairs_against_the_vocabulary_only():
     assert sp.repair(["flourescent", "t8"]) == ["flourescent", "fluorescent", "t8"]
 
 
+def test_speller_gives_up_at_once_on_a_word_longer_than_the_vocabulary():
+    # a 20,000-character message without spaces (the property test's repeated text) built the 2-edit
+    # delete set of one 20,000-letter word: the test process grew to 23 GB and was killed in CI
+    import resource
+    import time
+
+    sp = Speller({"ceiling": 40, "fan": 90, "conditioner": 25})
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    word = "lipstickredmatte" * 1250
+    assert sp.correct(word) == [] and sp.split(word) is None
+    assert sp.correct("conditionerx") == ["conditioner"]          # still one edit past the longest word
+    assert time.perf_counter() - started < 1.0
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000   # KiB
+
+
 def test_head_term_is_the_product_type_word():
     assert head_term("Glacier Bay 2-piece Dual Flush Elongated Toilet in White") == "toilet"
     assert head_term("Hampton Bay Bamboo Rollup Shade - 96 in. W x 72 in. L") == "shade"
