@@ -47,6 +47,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
+
+def _describe(catalog, service, started: str) -> list[str]:
+    """Print what is being measured (catalog size, models, bundle version); return the model names."""
+    bundle = service._bundle
+    models = sorted(bundle.models) if bundle else []
+    print(f"catalog {catalog.name}: {len(catalog.ids):,} items; models {models or 'none'} "
+          f"(version {service.version}); {started}", flush=True)
+    return models
+
 def pct(values: list[float]) -> dict:
     a = np.asarray(values)
     return {"n": int(a.size), "p50": round(float(np.percentile(a, 50)), 2), "p95": round(float(np.percentile(a, 95)), 2),
@@ -94,10 +103,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     service = RecommendationService(catalog, store, settings.models_dir)
     load_s = time.perf_counter() - t0
-    bundle = service._bundle
-    models = sorted(bundle.models) if bundle else []
-    print(f"catalog {catalog.name}: {len(catalog.ids):,} items; models {models or 'none'} "
-          f"(version {service.version}); service start {load_s:.1f}s", flush=True)
+    models = _describe(catalog, service, f"service start {load_s:.1f}s")
 
     rng = np.random.default_rng(args.seed)
     top = [u for u, _n in store.top_users(5000)]
@@ -258,10 +264,7 @@ def engine_main(args, argv) -> int:
     service = engine.service(args.catalog)
     engine.recommend(None, k=args.k)   # the bundle and the lazy parts loaded before timing
     load_s = time.perf_counter() - t0
-    bundle = service._bundle
-    models = sorted(bundle.models) if bundle else []
-    print(f"catalog {catalog.name}: {len(catalog.ids):,} items; models {models or 'none'} "
-          f"(version {service.version}); ready in {load_s:.1f}s", flush=True)
+    models = _describe(catalog, service, f"ready in {load_s:.1f}s")
 
     rng = np.random.default_rng(args.seed)
     seqs = [(u, [i for i in items if i in catalog.index]) for u, items in
