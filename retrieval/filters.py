@@ -129,7 +129,7 @@ def _levels(text: str | None) -> set[str]:
 FILTER_FORMAT = 1   # bump when what FilterIndex holds, or how it is computed, changes: saved indexes are rebuilt
 _ARRAYS = ("price", "has_category", "has_colour_col", "out_of_stock", "discount")   # numpy, saved as .npz
 _STRINGS = ("brand", "title_key", "title_phrase", "doc_keys")                     # one str per product
-_SETS = ("category", "types", "colours", "audiences")                             # one set of str per product
+_SETS = ("category", "types", "colours", "audiences")   # one set of str per product (loaded as frozensets)
 
 
 class FilterIndex:
@@ -143,8 +143,9 @@ class FilterIndex:
         if _state is not None:   # loaded from disk (load_or_build)
             for name in _ARRAYS + _STRINGS:
                 setattr(self, name, _state[name])
-            for name in _SETS:
-                setattr(self, name, [set(v) for v in _state[name]])
+            for name in _SETS:   # saved as a table of distinct sets + one row each (few distinct)
+                table = [frozenset(v) for v in _state[name]]
+                setattr(self, name, [table[i] for i in _state[name + "_row"].tolist()])
         else:
             self._build(products, _texts(catalog, products))
         self._products = products
@@ -203,9 +204,9 @@ class FilterIndex:
             if meta.get("fingerprint") == want:
                 state = json.loads((directory / "index.json").read_text(encoding="utf-8"))
                 with np.load(directory / "arrays.npz", allow_pickle=False) as arrays:
-                    state.update({name: arrays[name] for name in _ARRAYS})
+                    state.update({name: arrays[name] for name in _ARRAYS + tuple(f + "_row" for f in _SETS)})
                 n = len(getattr(catalog, "products", None) or catalog.ids)
-                if all(len(state[name]) == n for name in _ARRAYS + _STRINGS + _SETS):
+                if all(len(state[name]) == n for name in _ARRAYS + _STRINGS + tuple(f + "_row" for f in _SETS)):
                     return cls(catalog, _state=state)
         except (FileNotFoundError, ValueError, KeyError, OSError, TypeError):
             pass
@@ -221,9 +222,14 @@ class FilterIndex:
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".filters-", dir=directory.parent))
         try:
-            np.savez(tmp / "arrays.npz", **{name: getattr(self, name) for name in _ARRAYS})
+            arrays = {name: getattr(self, name) for name in _ARRAYS}
             state = {name: getattr(self, name) for name in _STRINGS}
-            state.update({name: [sorted(v) for v in getattr(self, name)] for name in _SETS})
+            for name in _SETS:
+                table: dict[frozenset, int] = {}
+                arrays[name + "_row"] = np.fromiter((table.setdefault(frozenset(v), len(table))
+                                                     for v in getattr(self, name)), dtype=np.int64, count=self.n)
+                state[name] = [sorted(v) for v in table]
+            np.savez(tmp / "arrays.npz", **arrays)
             (tmp / "index.json").write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
             (tmp / "meta.json").write_text(json.dumps({"fingerprint": fingerprint, "n": self.n,
                                                        "format": FILTER_FORMAT}))
