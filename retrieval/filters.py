@@ -25,9 +25,15 @@ What each field matches (text comparisons fold case, accents and plurals):
 from __future__ import annotations
 
 import functools
+import json
+import logging
+import os
 import re
+import shutil
+import tempfile
 import threading
 import weakref
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -120,13 +126,33 @@ def _levels(text: str | None) -> set[str]:
     return out
 
 
-class FilterIndex:
-    """Per-catalog arrays for vectorised filters (built once per catalog object, see filter_index)."""
+FILTER_FORMAT = 1   # bump when what FilterIndex holds, or how it is computed, changes: saved indexes are rebuilt
+_ARRAYS = ("price", "has_category", "has_colour_col", "out_of_stock", "discount")   # numpy, saved as .npz
+_STRINGS = ("brand", "title_key", "title_phrase", "doc_keys")                     # one str per product
+_SETS = ("category", "types", "colours", "audiences")   # one set of str per product (loaded as frozensets)
 
-    def __init__(self, catalog):
+
+class FilterIndex:
+    """Per-catalog arrays for vectorised filters (built once per catalog version and saved beside it,
+    see filter_index / load_or_build)."""
+
+    def __init__(self, catalog, _state: dict | None = None):
         products = list(getattr(catalog, "products", None) or [catalog.get(i) for i in catalog.ids])
         self.n = len(products)
         self.facets: fx.Facets = getattr(catalog, "facets", None) or fx.learn_facets(products)
+        if _state is not None:   # loaded from disk (load_or_build)
+            for name in _ARRAYS + _STRINGS:
+                setattr(self, name, _state[name])
+            for name in _SETS:   # saved as a table of distinct sets + one row each (few distinct)
+                table = [frozenset(v) for v in _state[name]]
+                setattr(self, name, [table[i] for i in _state[name + "_row"].tolist()])
+        else:
+            self._build(products, _texts(catalog, products))
+        self._products = products
+        self._attr: dict[str, list[set[str]]] = {}
+        self._masks = functools.lru_cache(maxsize=MASK_CACHE_TERMS)(self._scan)
+
+    def _build(self, products, texts) -> None:
         self.price = np.array([p.price if getattr(p, "price", None) is not None else np.nan for p in products],
                               dtype=np.float64)
         self.brand = [fx.fold(getattr(p, "brand", None)) for p in products]
@@ -137,22 +163,81 @@ class FilterIndex:
             _levels(getattr(p, "category", None)) | _levels(a.get("subcategory")) | _levels(a.get("breadcrumbs"))
             for p, a in zip(products, attrs)
         ]
-        self.has_category = np.array([bool(getattr(p, "category", None)) for p in products])
+        self.has_category = np.array([bool(getattr(p, "category", None)) for p in products], dtype=bool)
         self.types = [fx.product_type_keys(p, self.facets) for p in products]
         self.colours = [fx.product_colours(p) for p in products]
         self.has_colour_col = np.array([bool(a.get("color") or a.get("colour")) for a in attrs], dtype=bool)
         self.audiences = [fx.product_audiences(p) for p in products]
         stock = [fx.in_stock(p) for p in products]
-        self.out_of_stock = np.array([s is False for s in stock])
+        self.out_of_stock = np.array([s is False for s in stock], dtype=bool)
         self.discount = np.array([fx.discount(p) for p in products], dtype=np.float64)
-        texts = getattr(catalog, "texts", None)
-        if texts is None:
-            texts = [p.search_text() if hasattr(p, "search_text")
-                     else f"{getattr(p, 'title', '')}. {getattr(p, 'description', '')}" for p in products]
         self.doc_keys = [phrase_key(t) for t in texts]
-        self._products = products
-        self._attr: dict[str, list[set[str]]] = {}
-        self._masks = functools.lru_cache(maxsize=MASK_CACHE_TERMS)(self._scan)
+
+    # -- persistence ----------------------------------------------------------------------------
+    @staticmethod
+    def fingerprint(catalog) -> str:
+        """What the index is built from: every product (all its fields), its searchable text, the
+        catalog's facets, and the code's formats (this one, phrase_key's, the facets')."""
+        import hashlib
+
+        from retrieval.lexical import INDEX_FORMAT
+
+        products = list(getattr(catalog, "products", None) or [catalog.get(i) for i in catalog.ids])
+        facets = getattr(catalog, "facets", None)
+        h = hashlib.sha256(f"{FILTER_FORMAT}|{INDEX_FORMAT}|{fx.FACETS_FORMAT}|{len(products)}".encode())
+        h.update(json.dumps(facets.to_dict() if facets is not None else None, sort_keys=True, default=str).encode())
+        for p, text in zip(products, _texts(catalog, products)):
+            h.update(p.model_dump_json().encode() if hasattr(p, "model_dump_json") else repr(vars(p)).encode())
+            h.update(b"\0")
+            h.update(text.encode("utf-8", "surrogatepass"))
+            h.update(b"\0")
+        return h.hexdigest()
+
+    @classmethod
+    def load_or_build(cls, catalog, directory) -> "FilterIndex":
+        """The index saved in `directory` when its fingerprint matches `catalog`, else a new one,
+        saved there (written to a temporary directory, then renamed: readers never see half)."""
+        directory = Path(directory)
+        want = cls.fingerprint(catalog)
+        try:
+            meta = json.loads((directory / "meta.json").read_text())
+            if meta.get("fingerprint") == want:
+                state = json.loads((directory / "index.json").read_text(encoding="utf-8"))
+                with np.load(directory / "arrays.npz", allow_pickle=False) as arrays:
+                    state.update({name: arrays[name] for name in _ARRAYS + tuple(f + "_row" for f in _SETS)})
+                n = len(getattr(catalog, "products", None) or catalog.ids)
+                if all(len(state[name]) == n for name in _ARRAYS + _STRINGS + tuple(f + "_row" for f in _SETS)):
+                    return cls(catalog, _state=state)
+        except (FileNotFoundError, ValueError, KeyError, OSError, TypeError):
+            pass
+        index = cls(catalog)
+        try:
+            index.save(directory, want)
+        except OSError as exc:   # read-only catalog directory (a shared, read-only home): keep it in memory
+            logging.getLogger(__name__).warning("filter index not saved to %s: %s", directory, exc)
+        return index
+
+    def save(self, directory, fingerprint: str) -> None:
+        directory = Path(directory)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".filters-", dir=directory.parent))
+        try:
+            arrays = {name: getattr(self, name) for name in _ARRAYS}
+            state = {name: getattr(self, name) for name in _STRINGS}
+            for name in _SETS:
+                table: dict[frozenset, int] = {}
+                arrays[name + "_row"] = np.fromiter((table.setdefault(frozenset(v), len(table))
+                                                     for v in getattr(self, name)), dtype=np.int64, count=self.n)
+                state[name] = [sorted(v) for v in table]
+            np.savez(tmp / "arrays.npz", **arrays)
+            (tmp / "index.json").write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+            (tmp / "meta.json").write_text(json.dumps({"fingerprint": fingerprint, "n": self.n,
+                                                       "format": FILTER_FORMAT}))
+            if directory.exists():
+                shutil.rmtree(directory, ignore_errors=True)
+            os.replace(tmp, directory)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     # -- per-field masks ------------------------------------------------------------------------
     def _scan(self, key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -286,8 +371,22 @@ _INDEXES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
+def _texts(catalog, products) -> list[str]:
+    texts = getattr(catalog, "texts", None)
+    if texts is None:
+        texts = [p.search_text() if hasattr(p, "search_text")
+                 else f"{getattr(p, 'title', '')}. {getattr(p, 'description', '')}" for p in products]
+    return texts
+
+
+def _load_or_build(catalog) -> FilterIndex:
+    path = getattr(catalog, "path", None)
+    return FilterIndex.load_or_build(catalog, Path(path) / "filters") if path is not None else FilterIndex(catalog)
+
+
 def filter_index(catalog) -> FilterIndex:
-    """The FilterIndex of a loaded catalog, built once and shared (search, recommend and chat)."""
+    """The FilterIndex of a loaded catalog, built once and shared (search, recommend and chat); a
+    catalog version on disk keeps it beside it (`filters/`), so later starts and workers load it."""
     try:
         found = _INDEXES.get(catalog)
     except TypeError:   # not weak-referenceable (a test double): build one
@@ -296,7 +395,7 @@ def filter_index(catalog) -> FilterIndex:
         with _LOCK:
             found = _INDEXES.get(catalog)
             if found is None:
-                found = FilterIndex(catalog)
+                found = _load_or_build(catalog)
                 _INDEXES[catalog] = found
     return found
 

@@ -10,9 +10,12 @@ Per query:
    (coverage), for the query's adjacent word pairs found side by side (phrase) and for the product
    type the query names (see `bonus_scores`).
 Filters (retrieval.filters, the one filter engine: price, brand, type, colour, audience, terms ...)
-are applied in numpy, never with Chroma `where`. With filters, the ANN over-fetches in proportion to
-how selective the filter is; if fewer than k filtered candidates survive, the filtered subset is scored exactly, so a
-search returns k hits whenever at least k products match.
+are applied in numpy, never with Chroma `where`. With filters, the choice is by cost: a small filtered
+subset (`exact_below`) is scored exactly; a larger one within `exact_dense_budget` multiply-adds takes
+its dense candidates from one exact matrix-vector product over the subset; only a filter keeping most
+of the catalog uses the ANN, over-fetched in proportion to how selective the filter is; if fewer than
+k filtered candidates survive, the filtered subset is scored exactly, so a search returns k hits
+whenever at least k products match.
 """
 from __future__ import annotations
 
@@ -69,6 +72,13 @@ class SearchConfig:
     max_ann: int = 2000
     # Filtered subsets up to this size are scored exactly (no ANN): cheap and always complete.
     exact_below: int = 2000
+    # Larger filtered subsets up to this many multiply-adds (rows x embedding dimension: 20M is
+    # ~52,000 rows of 384 dims) take their dense candidates, the filtered top `n_dense` by cosine,
+    # from one exact matrix-vector product over the subset instead of the over-fetched ANN: below
+    # it the product is cheaper than an HNSW query for up to `max_ann` neighbours (~7 vs ~50 ms at
+    # 100k products, benchmarks/README.md "How cost grows"), and exact (the ANN's best case). Above
+    # it the filter keeps so much of the catalog that the ANN needs little over-fetch. 0 = never.
+    exact_dense_budget: int = 20_000_000
 
     def __post_init__(self) -> None:
         if self.fusion not in ("convex", "rrf"):
@@ -261,19 +271,23 @@ class HybridSearcher:
         if mask is not None and n_match <= max(cfg.exact_below, k):
             return self._exact(np.flatnonzero(mask), vector, lex_all, k, parsed, has_text)
 
-        # Candidate pool: ANN (over-fetched in proportion to the filter's selectivity) U BM25 top.
+        # Candidate pool: dense top (exact over a filtered subset the budget allows, else the ANN
+        # over-fetched in proportion to the filter's selectivity) U BM25 top.
         rows: set[int] = set()
         if has_text:
-            if ann is None or mask is not None:
-                n_ann = cfg.n_dense
-                if mask is not None:
-                    n_ann = min(cfg.max_ann, n_total, math.ceil(max(cfg.n_dense, k) * n_total / n_match))
-                ids, _ = store.query_vectors(self.collection, vector[None, :], max(n_ann, k), count=n_total)
-                ann_ids = ids[0]
+            if mask is not None and self.exact_dense(n_match):
+                rows.update(self._dense_top(np.flatnonzero(mask), vector, max(cfg.n_dense, k)).tolist())
             else:
-                ann_ids = ann[0]
-            index = catalog.index
-            rows.update(index[i] for i in ann_ids if i in index)
+                if ann is None or mask is not None:
+                    n_ann = cfg.n_dense
+                    if mask is not None:
+                        n_ann = min(cfg.max_ann, n_total, math.ceil(max(cfg.n_dense, k) * n_total / n_match))
+                    ids, _ = store.query_vectors(self.collection, vector[None, :], max(n_ann, k), count=n_total)
+                    ann_ids = ids[0]
+                else:
+                    ann_ids = ann[0]
+                index = catalog.index
+                rows.update(index[i] for i in ann_ids if i in index)
         lex_masked = lex_all if mask is None else np.where(mask, lex_all, 0.0)
         n_lex = min(cfg.n_lexical, n_total)
         if lex_masked.max() > 0:
@@ -288,6 +302,24 @@ class HybridSearcher:
         elif len(rows) < k:
             return self._exact(np.arange(n_total), vector, lex_all, k, parsed, has_text)
         return self._rank(np.fromiter(rows, dtype=np.int64), vector, lex_all, k, parsed, has_text)
+
+    def exact_dense(self, n_match: int) -> bool:
+        """Does a filtered search over `n_match` products take its dense candidates exactly (one
+        matrix-vector product over the subset) rather than from the over-fetched ANN?"""
+        return n_match * self.catalog.embeddings.shape[1] <= self.config.exact_dense_budget
+
+    def _dense_top(self, rows: np.ndarray, vector: np.ndarray, n: int, chunk: int = 8192) -> np.ndarray:
+        """The n of `rows` with the highest cosine to `vector`, exactly. Gathered and multiplied a
+        chunk at a time so the copy stays in cache (one pass over the subset's vectors)."""
+        matrix = self.catalog.embeddings
+        if len(rows) <= n:
+            return rows
+        vector = np.asarray(vector, dtype=matrix.dtype)
+        sims = np.empty(len(rows), dtype=matrix.dtype)
+        for start in range(0, len(rows), chunk):
+            part = rows[start:start + chunk]
+            np.matmul(matrix[part], vector, out=sims[start:start + len(part)])
+        return rows[np.argpartition(-sims, n - 1)[:n]]
 
     def _exact(self, rows: np.ndarray, vector, lex_all, k, parsed, has_text) -> list[Hit]:
         return self._rank(rows, vector, lex_all, k, parsed, has_text)

@@ -363,3 +363,44 @@ def test_query_naming_a_type_ranks_that_type_first(small_searcher):
     hits = searcher.search("tempo watch", k=3)
     assert hits[0].components["type"] == 1.0 and hits[0].id in {"s3", "s5"}
     assert next(h for h in hits if h.id == "s4").components["type"] == 0.0   # a strap kit, not a watch
+
+
+def test_large_filtered_subset_takes_exact_dense_candidates(tmp_path, chroma_client, hashing_embedder,
+                                                            make_products, monkeypatch):
+    """A filter matching more than exact_below but within exact_dense_budget never queries the ANN
+    (an over-fetched HNSW query cost ~50 ms at 100k products): its dense candidates are the exact
+    filtered top n_dense, so with dense-only fusion the top k is the brute-force top k."""
+    from retrieval import search as search_mod
+
+    registry = CatalogRegistry(tmp_path / "c", chroma_client, hashing_embedder)
+    registry.import_products("big", make_products(1000, seed=5))
+    dense_only = dict(dense_weight=1.0, dense_weight_partial=1.0, coverage_weight=0.0, phrase_weight=0.0,
+                      type_weight=0.0, n_dense=20, n_lexical=20, exact_below=50)
+    searcher = registry.searcher("big", SearchConfig(**dense_only))
+    dim = searcher.catalog.embeddings.shape[1]
+    flt = {"max_price": 150}
+    mask = searcher.filter_mask(flt)
+    n_match = int(mask.sum())
+    assert 50 < n_match < 1000 and searcher.exact_dense(n_match)
+
+    real = search_mod.store.query_vectors
+
+    def no_ann(*a, **kw):
+        raise AssertionError("the ANN was queried for a filtered subset the budget scores exactly")
+
+    monkeypatch.setattr(search_mod.store, "query_vectors", no_ann)
+    for query in ("black running sneakers", "vitamin c serum", "acme lipstick"):
+        vector = searcher._embed([query])[0]
+        sims = np.where(mask, searcher.catalog.embeddings @ vector, -np.inf)
+        brute = [searcher.catalog.ids[r] for r in np.lexsort((np.arange(len(sims)), -sims))[:10]]
+        hits = searcher.search(query, k=10, filters=flt)
+        assert [h.id for h in hits] == brute
+        assert all(mask[h.row] for h in hits)
+
+    # a budget below the subset: the over-fetched ANN again (and it is asked once per search)
+    calls = []
+    monkeypatch.setattr(search_mod.store, "query_vectors", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    ann = registry.searcher("big", SearchConfig(**dense_only, exact_dense_budget=n_match * dim - 1))
+    assert not ann.exact_dense(n_match)
+    hits = ann.search("black running sneakers", k=10, filters=flt)
+    assert calls == [1] and len(hits) == 10 and all(mask[h.row] for h in hits)
