@@ -25,6 +25,7 @@ What each field matches (text comparisons fold case, accents and plurals):
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 import os
@@ -40,7 +41,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from retrieval import facets as fx
-from retrieval.lexical import phrase_key, stem, tokenize
+from retrieval.lexical import INDEX_FORMAT, phrase_key, stem, tokenize
 
 MASK_CACHE_TERMS = 256   # phrase masks kept per index (12,101 products = 12 KB a mask)
 _PATH_SPLIT = re.compile(r"\s*(?:>|/|\||,|;)\s*")
@@ -178,10 +179,6 @@ class FilterIndex:
     def fingerprint(catalog) -> str:
         """What the index is built from: every product (all its fields), its searchable text, the
         catalog's facets, and the code's formats (this one, phrase_key's, the facets')."""
-        import hashlib
-
-        from retrieval.lexical import INDEX_FORMAT
-
         products = list(getattr(catalog, "products", None) or [catalog.get(i) for i in catalog.ids])
         facets = getattr(catalog, "facets", None)
         h = hashlib.sha256(f"{FILTER_FORMAT}|{INDEX_FORMAT}|{fx.FACETS_FORMAT}|{len(products)}".encode())
