@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import math
 import pickle
+import sqlite3
 import tempfile
 import time
 import uuid
@@ -232,36 +233,88 @@ class ImportResult:
 
 
 _FIELDS = ("event_id", "user_id", "item_id", "type", "timestamp", "value")
+# One live event: inserted unless its event_id is stored. NOT EXISTS as well as OR IGNORE, so the
+# check holds while a bulk load into an empty store runs without the unique index (see add_many).
+_INSERT_ONE = ("INSERT OR IGNORE INTO events(event_id,user_id,item_id,type,ts,value_num,value_txt) "
+               "SELECT ?,?,?,?,?,?,? WHERE NOT EXISTS (SELECT 1 FROM events WHERE event_id=?)")
 _INSERT = ("INSERT OR IGNORE INTO events(event_id,user_id,item_id,type,ts,value_num,value_txt) "
            "VALUES (?,?,?,?,?,?,?)")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
+# Schema version 2: event_id's uniqueness is a named index (events_by_id), not a column constraint,
+# so a bulk load into an empty store can drop both indexes and build them once at the end
+# (version 1 had `event_id TEXT NOT NULL UNIQUE`, whose automatic index cannot be dropped).
+_TABLE = """
+CREATE TABLE IF NOT EXISTS {name} (
     seq       INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id  TEXT NOT NULL UNIQUE,
+    event_id  TEXT NOT NULL,
     user_id   TEXT NOT NULL,
     item_id   TEXT,
     type      TEXT NOT NULL,
     ts        REAL NOT NULL,
     value_num REAL,
     value_txt TEXT
-);
-CREATE INDEX IF NOT EXISTS events_by_user ON events(user_id, ts, seq);
+);"""
+_INDEXES = {"events_by_id": "CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events(event_id)",
+            "events_by_user": "CREATE INDEX IF NOT EXISTS events_by_user ON events(user_id, ts, seq)"}
+_SCHEMA = _TABLE.format(name="events") + """
 CREATE TABLE IF NOT EXISTS markers (       -- facts about the store's content, e.g. "demo history loaded"
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
 """
+_COLUMNS = "seq,event_id,user_id,item_id,type,ts,value_num,value_txt"
 
 
-
-# Schema versions: the SQLite file records it in PRAGMA user_version, PostgreSQL in shopassist_schema.
+# Schema versions: the SQLite file records it in PRAGMA user_version (SQLITE_SCHEMA_VERSION),
+# PostgreSQL in shopassist_schema (SCHEMA_VERSION, ranking/pg_events.MIGRATIONS).
 SCHEMA_VERSION = 1
+SQLITE_SCHEMA_VERSION = 2
 _MAX_SEQ = 2**63 - 1
 # Bulk imports (EventStore.add_many): rows per committed transaction and the page cache of the
 # importing connection (KiB; SQLite's default is 2 MiB). See add_many for why these two.
 IMPORT_CHUNK = 200_000
 IMPORT_CACHE_KIB = 512 * 1024
+
+
+def _upgrade_sqlite(conn: sqlite3.Connection, have: int) -> None:
+    """Version 1 (or an unversioned file) -> 2: the table is copied into the version-2 layout (same
+    rows, same seq, the same AUTOINCREMENT counter); the indexes are built after."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        old = conn.execute("SELECT sql FROM sqlite_master WHERE type='table' AND name='events'").fetchone()
+        if old is not None and "UNIQUE" in old[0].upper():   # another process may have done it already
+            conn.execute("DROP TABLE IF EXISTS events_v2")
+            conn.execute(_TABLE.format(name="events_v2"))
+            conn.execute(f"INSERT INTO events_v2({_COLUMNS}) SELECT {_COLUMNS} FROM events ORDER BY seq")
+            counter = conn.execute("SELECT seq FROM sqlite_sequence WHERE name='events'").fetchone()
+            conn.execute("DROP TABLE events")
+            conn.execute("ALTER TABLE events_v2 RENAME TO events")
+            if counter is not None:   # seq values of deleted rows are never given out again
+                conn.execute("UPDATE sqlite_sequence SET seq=MAX(seq, ?) WHERE name='events'", (counter[0],))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _build_indexes(conn: sqlite3.Connection) -> int:
+    """Create the missing indexes (inside the caller's transaction); returns how many rows were
+    removed as repeats of an earlier row's event_id (the first stored wins, as INSERT OR IGNORE
+    would have kept it). Only a bulk load into an empty store (or one a crash interrupted) can
+    leave such rows, because it writes without the unique index."""
+    have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='events'")}
+    removed = 0
+    if "events_by_id" not in have:
+        try:
+            conn.execute(_INDEXES["events_by_id"])
+        except sqlite3.IntegrityError:
+            removed = conn.execute(
+                "DELETE FROM events WHERE seq IN (SELECT seq FROM (SELECT seq, ROW_NUMBER() OVER "
+                "(PARTITION BY event_id ORDER BY seq) AS nth FROM events) WHERE nth > 1)").rowcount
+            conn.execute(_INDEXES["events_by_id"])
+    if "events_by_user" not in have:
+        conn.execute(_INDEXES["events_by_user"])
+    return removed
 
 
 class EventStoreBase:
@@ -381,15 +434,27 @@ class EventStore(EventStoreBase, DurableSQLite):
 
     def __init__(self, path: Path | str, known_items: Collection[str] | Callable[[str], bool] | None = None):
         self.known_items = known_items
-        self._open_sqlite(path, _SCHEMA, version=SCHEMA_VERSION)
+        self._open_sqlite(path, _SCHEMA, version=SQLITE_SCHEMA_VERSION, upgrade=_upgrade_sqlite)
         self.location = str(self.path)
+        self._ensure_indexes()
+
+    def _ensure_indexes(self) -> int:
+        """Build what a bulk load into an empty store dropped (also after a crash in one)."""
+        conn = self._conn()
+        have = conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND tbl_name='events' "
+                            "AND name IN ('events_by_id','events_by_user')").fetchone()[0]
+        if have == len(_INDEXES):
+            return 0
+        with self._transaction() as c:
+            return _build_indexes(c)
 
     # Writes --------------------------------------------------------------------------------
     def add(self, event: Event | dict) -> EventAck:
         """Validate, commit durably, then acknowledge. A repeated event_id -> duplicate=True."""
         event = self.validate(event)
         with self._transaction() as conn:
-            cur = conn.execute(_INSERT, _row(event))
+            row = _row(event)
+            cur = conn.execute(_INSERT_ONE, row + (row[0],))
             if cur.rowcount == 1:
                 seq, duplicate = cur.lastrowid, False
             else:
@@ -412,26 +477,46 @@ class EventStore(EventStoreBase, DurableSQLite):
         `rejected` with their messages in `errors`, the rest are written.
 
         Cost: every commit writes each index page it dirtied to the WAL (and the checkpoint
-        writes it again), and the two indexes (event_id, user) take random keys, so rows per
-        commit and a page cache that holds a chunk's dirty pages set the bytes written per event
-        (benchmarks/README.md "How cost grows": 2M events wrote 3.9 GiB with 50k-row chunks and
-        SQLite's default 2 MiB cache, 1.6 GiB with 200k-row chunks and this cache). The cache is
-        raised for the import only, on this thread's connection, and put back afterwards.
+        writes it again), and the two indexes (event_id, user) take random keys, so once the
+        indexes outgrow a chunk every row dirties its own page and the bytes written per event
+        grow with the store (benchmarks/README.md "How cost grows": 1.9 KiB per event at 20M).
+        So a load into an EMPTY store drops both indexes, appends the rows (the table grows at
+        its end only) and builds the indexes once at the end from sorted keys; event ids
+        repeated within the load are removed then (the first wins) and counted as duplicates.
+        While such a load runs, a live `add` still refuses a stored event_id (NOT EXISTS), at the
+        price of a scan, and the user index is missing (reads scan too). A crash during the load
+        leaves the committed chunks; the next open builds the indexes. A load into a non-empty
+        store keeps the indexes, with 200k-row commits and a 512 MiB page cache (raised for the
+        import only, on this thread's connection, and put back afterwards).
         """
         conn = self._conn()
         default_cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+        conn.execute(f"PRAGMA cache_size={-IMPORT_CACHE_KIB}")
+        bulk = False
 
         def write(rows: list[tuple]) -> int:
+            nonlocal bulk
             with self._transaction() as c:
+                if not bulk and c.execute("SELECT 1 FROM events LIMIT 1").fetchone() is None:
+                    c.execute("DROP INDEX IF EXISTS events_by_user")
+                    c.execute("DROP INDEX IF EXISTS events_by_id")
+                    bulk = True
                 before = c.total_changes
                 c.executemany(_INSERT, rows)
                 return c.total_changes - before
 
-        conn.execute(f"PRAGMA cache_size={-IMPORT_CACHE_KIB}")
         try:
-            return self.import_chunks(events, skip_invalid, chunk_size, write, progress)
+            result = self.import_chunks(events, skip_invalid, chunk_size, write, progress)
         finally:
+            if bulk:
+                if progress:
+                    progress("  events: building the indexes")
+                removed = self._ensure_indexes()
             conn.execute(f"PRAGMA cache_size={int(default_cache)}")
+        if bulk:
+            result.inserted -= removed
+            result.duplicates += removed
+        return result
 
     def forget_user(self, user_id: str) -> int:
         """Delete every event of the user (overwritten on disk, WAL checkpointed); returns count."""

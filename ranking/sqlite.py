@@ -6,15 +6,18 @@ import contextlib
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 
 class DurableSQLite:
     """Mixin: call `_open_sqlite(path, schema)` in __init__, then `_conn()` from any thread."""
 
-    def _open_sqlite(self, path: Path | str, schema: str, version: int = 1) -> None:
+    def _open_sqlite(self, path: Path | str, schema: str, version: int = 1,
+                     upgrade: Callable[[sqlite3.Connection, int], None] | None = None) -> None:
         """Create the tables (idempotent) and record the schema `version` in PRAGMA user_version;
-        a file written by a newer program (higher version) is refused."""
+        a file written by a newer program (higher version) is refused. `upgrade(conn, have)` migrates
+        a file at an older version `have` (0: never versioned) before `schema` runs; it must be
+        idempotent, since two processes may open the same old file at once."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
@@ -25,6 +28,8 @@ class DurableSQLite:
         if have > version:
             raise RuntimeError(f"{self.path} is at schema version {have}, newer than this program's {version}: "
                                "upgrade shopassist (or point SHOPASSIST_HOME elsewhere).")
+        if upgrade is not None and have < version:
+            upgrade(conn, have)
         conn.executescript(schema)
         if have < version:
             conn.execute(f"PRAGMA user_version={int(version)}")

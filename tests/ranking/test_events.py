@@ -206,13 +206,13 @@ def test_event_types_are_the_documented_ones():
 def test_sqlite_schema_version_recorded_and_newer_refused(tmp_path):
     import sqlite3
 
-    from ranking.events import SCHEMA_VERSION, EventStore
+    from ranking.events import SQLITE_SCHEMA_VERSION, EventStore
 
     EventStore(tmp_path / "e.sqlite").close()
     with sqlite3.connect(tmp_path / "e.sqlite") as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SQLITE_SCHEMA_VERSION == 2
         conn.execute("PRAGMA user_version=7")
-    with pytest.raises(RuntimeError, match="schema version 7, newer than this program's 1"):
+    with pytest.raises(RuntimeError, match="schema version 7, newer than this program's 2"):
         EventStore(tmp_path / "e.sqlite")
 
 
@@ -305,3 +305,102 @@ def test_add_many_raises_the_page_cache_for_the_import_only(store):
     with pytest.raises(EventValidationError):
         store.add_many(_views(3, bad_at=1))
     assert conn.execute("PRAGMA cache_size").fetchone()[0] == default
+
+
+def _indexes(path) -> set[str]:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='events'")}
+
+
+def test_load_into_an_empty_store_builds_the_indexes_after_and_keeps_the_first_of_repeated_ids(store):
+    seen = []
+
+    def events():
+        for i, e in enumerate(_views(10)):
+            if i in (0, 5):
+                seen.append(_indexes(store.path))
+            yield dict(e, event_id="e3") if i == 7 else e     # e3 repeated within the load
+
+    result = store.add_many(events(), chunk_size=4, skip_invalid=True)
+    # indexes present before the first row, absent while loading, rebuilt at the end
+    assert seen == [{"events_by_id", "events_by_user"}, set()]
+    assert _indexes(store.path) == {"events_by_id", "events_by_user"}
+    assert (result.inserted, result.duplicates, store.count()) == (9, 1, 9)
+    [e3] = [e for e in store.user_events("u3") if e.event_id == "e3"]
+    assert e3.timestamp == 1_700_000_003            # the first e3 won, as INSERT OR IGNORE keeps it
+    assert store.add({"event_id": "e3", "user_id": "u3", "item_id": "p1", "type": "view"}).duplicate
+    by_seq = store._conn().execute("SELECT event_id FROM events ORDER BY seq").fetchall()
+    assert [r[0] for r in by_seq] == [f"e{i}" for i in range(10) if i != 7]   # arrival order kept
+
+
+def test_live_add_during_an_index_free_load_still_refuses_a_stored_id(store):
+    acks = []
+
+    def events():
+        yield from _views(6)
+        acks.append(store.add({"event_id": "e1", "user_id": "u9", "item_id": "p2", "type": "view"}))
+        acks.append(store.add({"event_id": "live", "user_id": "u9", "item_id": "p2", "type": "view"}))
+        yield from ({**e, "event_id": f"x{i}"} for i, e in enumerate(_views(3)))
+
+    result = store.add_many(events(), chunk_size=3, skip_invalid=True)
+    assert [a.duplicate for a in acks] == [True, False]
+    assert result.inserted == 9 and store.count() == 10
+    assert [e.item_id for e in store.user_events("u9")] == ["p2"]
+
+
+def test_load_into_a_non_empty_store_keeps_its_indexes(store):
+    store.add({"event_id": "first", "user_id": "u1", "item_id": "p1", "type": "view"})
+    seen = []
+
+    def events():
+        for i, e in enumerate(_views(6)):
+            if i == 4:
+                seen.append(_indexes(store.path))
+            yield e
+
+    assert store.add_many(events(), chunk_size=2, skip_invalid=True).inserted == 6
+    assert seen == [{"events_by_id", "events_by_user"}]
+
+
+def test_an_interrupted_index_free_load_is_repaired_at_the_next_open(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "e.sqlite"
+    EventStore(path).close()
+    with sqlite3.connect(path) as conn:      # what a crash between two chunks of such a load leaves
+        conn.execute("DROP INDEX events_by_id")
+        conn.execute("DROP INDEX events_by_user")
+        conn.executemany("INSERT INTO events(event_id,user_id,item_id,type,ts) VALUES (?,?,?,?,?)",
+                         [("a", "u1", "p1", "view", 1.0), ("b", "u1", "p2", "view", 2.0), ("a", "u2", "p3", "view", 3.0)])
+    with EventStore(path) as s:
+        assert _indexes(path) == {"events_by_id", "events_by_user"}
+        assert [(r[0], r[1]) for r in s.iter_rows()] == [("u1", "p1"), ("u1", "p2")]
+
+
+def test_a_version_1_store_is_migrated_with_its_rows_and_sequence(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "v1.sqlite"
+    with sqlite3.connect(path) as conn:      # the version-1 layout: event_id UNIQUE on the column
+        conn.executescript("""
+            CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE,
+                user_id TEXT NOT NULL, item_id TEXT, type TEXT NOT NULL, ts REAL NOT NULL, value_num REAL, value_txt TEXT);
+            CREATE INDEX events_by_user ON events(user_id, ts, seq);
+            CREATE TABLE markers (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+            INSERT INTO events(event_id,user_id,item_id,type,ts) VALUES ('a','u1','p1','view',1), ('b','u1','p2','cart',2),
+                ('c','u2','p1','purchase',3);
+            DELETE FROM events WHERE event_id='c';
+            INSERT INTO markers VALUES ('demo', 'yes');
+            PRAGMA user_version=1;
+        """)
+    with EventStore(path) as s:
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+            table_sql = conn.execute("SELECT sql FROM sqlite_master WHERE name='events'").fetchone()[0]
+        assert "UNIQUE" not in table_sql and _indexes(path) == {"events_by_id", "events_by_user"}
+        assert [(e.event_id, e.type) for e in s.user_events("u1")] == [("a", "view"), ("b", "cart")]
+        assert s.marker("demo") == "yes"
+        assert s.add({"event_id": "a", "user_id": "u1", "item_id": "p1", "type": "view"}).duplicate
+        assert s.add({"event_id": "d", "user_id": "u3", "item_id": "p1", "type": "view"}).seq == 4   # after the deleted 3
