@@ -145,13 +145,16 @@ class FilterIndex:
             for name in _ARRAYS + _STRINGS:
                 setattr(self, name, _state[name])
             for name in _SETS:   # saved as a table of distinct sets + one row each (few distinct)
-                table = [frozenset(v) for v in _state[name]]
-                setattr(self, name, [table[i] for i in _state[name + "_row"].tolist()])
+                setattr(self, name, Coded([frozenset(v) for v in _state[name]], _state[name + "_row"]))
         else:
             self._build(products, _texts(catalog, products))
         self._products = products
-        self._attr: dict[str, list[set[str]]] = {}
+        self._attr: dict[str, Coded] = {}
         self._masks = functools.lru_cache(maxsize=MASK_CACHE_TERMS)(self._scan)
+        # brands as codes too: one membership test per distinct brand, not per product
+        self._brands = Coded.of(self.brand)
+        self._no_brand = np.flatnonzero(np.asarray([not b for b in self._brands.table])[self._brands.row])
+        self._no_category = np.flatnonzero(~np.asarray(self.has_category, dtype=bool))
 
     def _build(self, products, texts) -> None:
         self.price = np.array([p.price if getattr(p, "price", None) is not None else np.nan for p in products],
@@ -160,15 +163,15 @@ class FilterIndex:
         self.title_key = [" " + fx.fold(getattr(p, "title", "")) + " " for p in products]
         self.title_phrase = [phrase_key(getattr(p, "title", "")) for p in products]
         attrs = [getattr(p, "attributes", None) or {} for p in products]
-        self.category = [
-            _levels(getattr(p, "category", None)) | _levels(a.get("subcategory")) | _levels(a.get("breadcrumbs"))
+        self.category = Coded.of([
+            frozenset(_levels(getattr(p, "category", None)) | _levels(a.get("subcategory")) | _levels(a.get("breadcrumbs")))
             for p, a in zip(products, attrs)
-        ]
+        ])
         self.has_category = np.array([bool(getattr(p, "category", None)) for p in products], dtype=bool)
-        self.types = [fx.product_type_keys(p, self.facets) for p in products]
-        self.colours = [fx.product_colours(p) for p in products]
+        self.types = Coded.of([frozenset(fx.product_type_keys(p, self.facets)) for p in products])
+        self.colours = Coded.of([frozenset(fx.product_colours(p)) for p in products])
         self.has_colour_col = np.array([bool(a.get("color") or a.get("colour")) for a in attrs], dtype=bool)
-        self.audiences = [fx.product_audiences(p) for p in products]
+        self.audiences = Coded.of([frozenset(fx.product_audiences(p)) for p in products])
         stock = [fx.in_stock(p) for p in products]
         self.out_of_stock = np.array([s is False for s in stock], dtype=bool)
         self.discount = np.array([fx.discount(p) for p in products], dtype=np.float64)
@@ -222,10 +225,9 @@ class FilterIndex:
             arrays = {name: getattr(self, name) for name in _ARRAYS}
             state = {name: getattr(self, name) for name in _STRINGS}
             for name in _SETS:
-                table: dict[frozenset, int] = {}
-                arrays[name + "_row"] = np.fromiter((table.setdefault(frozenset(v), len(table))
-                                                     for v in getattr(self, name)), dtype=np.int64, count=self.n)
-                state[name] = [sorted(v) for v in table]
+                coded = getattr(self, name)
+                arrays[name + "_row"] = coded.row.astype(np.int64)
+                state[name] = [sorted(v) for v in coded.table]
             np.savez(tmp / "arrays.npz", **arrays)
             (tmp / "index.json").write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
             (tmp / "meta.json").write_text(json.dumps({"fingerprint": fingerprint, "n": self.n,
@@ -268,9 +270,10 @@ class FilterIndex:
             return np.zeros(self.n, dtype=bool)
         return self._masks(key)[1].copy()
 
-    def attr_levels(self, key: str) -> list[set[str]]:
+    def attr_levels(self, key: str) -> "Coded":
         if key not in self._attr:
-            self._attr[key] = [_levels((getattr(p, "attributes", None) or {}).get(key)) for p in self._products]
+            self._attr[key] = Coded.of([frozenset(_levels((getattr(p, "attributes", None) or {}).get(key)))
+                                        for p in self._products])
         return self._attr[key]
 
     def brand_keys(self, names) -> set[str]:
@@ -282,20 +285,25 @@ class FilterIndex:
         return keys
 
     def brand_mask(self, names, anywhere_in_title: bool = False) -> np.ndarray:
+        """The brand column (folded, alias-aware); a product without a brand matches when its title
+        starts with the brand (anywhere_in_title: names it anywhere, for exclusions)."""
         keys = self.brand_keys(names)
+        mask = self._brands.where(lambda b: b in keys)
         phrases = [" " + k + " " for k in keys]
+        titles = self.title_key
         if anywhere_in_title:
-            return np.fromiter(((b in keys) if b else any(ph in self.title_key[i] for ph in phrases)
-                                for i, b in enumerate(self.brand)), dtype=bool, count=self.n)
-        return np.fromiter(((b in keys) if b else any(self.title_key[i].startswith(ph) for ph in phrases)
-                            for i, b in enumerate(self.brand)), dtype=bool, count=self.n)
+            hit = [i for i in self._no_brand.tolist() if any(ph in titles[i] for ph in phrases)]
+        else:
+            hit = [i for i in self._no_brand.tolist() if any(titles[i].startswith(ph) for ph in phrases)]
+        mask[hit] = True
+        return mask
 
     def type_mask(self, names: list[str]) -> np.ndarray:
         mask = np.zeros(self.n, dtype=bool)
         for name in names:
             keys = fx.resolve_type(name, self.facets)
             if keys:
-                mask |= np.fromiter((bool(t & keys) for t in self.types), dtype=bool, count=self.n)
+                mask |= self.types.where(lambda t: bool(t & keys))
             else:   # the catalog has no such type: the title must name it
                 key = phrase_key(name)
                 mask |= np.fromiter((key in t for t in self.title_phrase), dtype=bool, count=self.n)
@@ -306,14 +314,14 @@ class FilterIndex:
         for name in names:
             canon = fx.COLOURS.get(fx.fold(name), fx.fold(name))
             wanted |= {canon} | fx.COLOUR_FAMILY.get(canon, set())
-        return np.fromiter((bool(c & wanted) for c in self.colours), dtype=bool, count=self.n)
+        return self.colours.where(lambda c: bool(c & wanted))
 
     def audience_mask(self, names: list[str]) -> np.ndarray:
         wanted: set[str] = set()
         for name in names:
             canon = fx.AUDIENCES.get(fx.fold(name), fx.fold(name))
             wanted |= {canon} | AUDIENCE_ALSO.get(canon, set())
-        return np.fromiter((bool(a & wanted) for a in self.audiences), dtype=bool, count=self.n)
+        return self.audiences.where(lambda a: bool(a & wanted))
 
     # -- the mask -------------------------------------------------------------------------------
     def mask(self, filters: SearchFilters | dict | None) -> np.ndarray:
@@ -335,10 +343,10 @@ class FilterIndex:
             wanted = [filters.category] if isinstance(filters.category, str) else filters.category
             keys = {norm_label(c) for c in wanted} - {""}
             phrases = [" " + key + " " for key in keys]
-            out &= np.fromiter(
-                (bool(levels & keys) or (not self.has_category[i] and any(ph in self.title_phrase[i] for ph in phrases))
-                 for i, levels in enumerate(self.category)),
-                dtype=bool, count=self.n)
+            in_category = self.category.where(lambda levels: bool(levels & keys))
+            titles = self.title_phrase   # a product without a category: its title names one
+            in_category[[i for i in self._no_category.tolist() if any(ph in titles[i] for ph in phrases)]] = True
+            out &= in_category
         if filters.product_type:
             out &= self.type_mask(filters.product_type)
         if filters.color:
@@ -349,8 +357,7 @@ class FilterIndex:
             wanted = {norm_label(value)}
             if key == "gender" and wanted & {"women", "men", "woman", "man"}:
                 wanted.add("unisex")
-            levels = self.attr_levels(key)
-            out &= np.fromiter((bool(lv & wanted) for lv in levels), dtype=bool, count=self.n)
+            out &= self.attr_levels(key).where(lambda lv: bool(lv & wanted))
         for term in filters.must_have:
             out &= self.contains(term)
         for term in filters.exclude:
@@ -362,6 +369,45 @@ class FilterIndex:
         if filters.on_sale:
             out &= self.discount > 0
         return out
+
+
+class Coded:
+    """One value per product stored as a table of the distinct values and each product's row in it:
+    a per-query test runs once per distinct value (a catalog has few distinct colour / type /
+    audience / category sets and brands), then one vectorised take over the products."""
+
+    __slots__ = ("table", "row")
+
+    def __init__(self, table: list, row: np.ndarray):
+        self.table = table
+        self.row = np.asarray(row, dtype=np.int32)
+
+    @classmethod
+    def of(cls, values: list) -> "Coded":
+        index: dict = {}
+        row = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int32, count=len(values))
+        return cls(list(index), row)
+
+    def where(self, test) -> np.ndarray:
+        """Boolean mask over the products: test(value) for each product's value."""
+        if not self.table:
+            return np.zeros(len(self.row), dtype=bool)
+        return np.fromiter((bool(test(v)) for v in self.table), dtype=bool, count=len(self.table))[self.row]
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    def __getitem__(self, i: int):
+        return self.table[self.row[i]]
+
+    def __iter__(self):
+        table = self.table
+        return (table[r] for r in self.row.tolist())
+
+    def __eq__(self, other) -> bool:   # the same value for every product (tables may be ordered apart)
+        return isinstance(other, Coded) and len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None
 
 
 _INDEXES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()

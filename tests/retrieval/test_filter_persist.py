@@ -80,3 +80,37 @@ def test_unwritable_directory_keeps_the_index_in_memory(tmp_path, make_products)
     blocker.write_text("not a directory")
     index = filter_index(_catalog(make_products(30), blocker))
     assert index.n == 30 and index.mask({"max_price": 1000}).sum() > 0
+
+
+def test_coded_masks_equal_a_per_product_test(make_products):
+    """Colours, types, audiences, categories and brands are tested once per distinct value; the masks
+    must be what testing every product gives (products without a brand or category included)."""
+    from retrieval import facets as fx
+    from retrieval.catalog import Product
+
+    products = make_products(240) + [
+        Product(id="nb1", title="Acme red lipstick without a brand column", price=9.0),
+        Product(id="nb2", title="Soft shampoo, by Verde", price=12.0, category=None),
+        Product(id="nb3", title="Zenith backpack", price=40.0, brand="", attributes={"color": "pink"}),
+    ]
+    index = FilterIndex(_catalog(products, None))
+    n = len(products)
+    for names in (["red"], ["blue", "black"], ["navy"], ["pink"]):
+        wanted = set().union(*({fx.COLOURS.get(fx.fold(x), fx.fold(x))} | fx.COLOUR_FAMILY.get(
+            fx.COLOURS.get(fx.fold(x), fx.fold(x)), set()) for x in names))
+        assert index.colour_mask(names).tolist() == [bool(index.colours[i] & wanted) for i in range(n)]
+    for names in (["lipstick"], ["shampoo", "serum"], ["sneaker"]):
+        keys = set().union(*(fx.resolve_type(x, index.facets) for x in names))
+        assert index.type_mask(names).tolist() == [bool(index.types[i] & keys) for i in range(n)]
+    assert index.audience_mask(["women"]).tolist() == [bool(index.audiences[i] & {"women", "unisex"}) for i in range(n)]
+    for brand, anywhere in (("acme", False), ("acme", True), ("verde", True), ("zenith", False)):
+        want = [(b == brand) if b else (f" {brand} " in t if anywhere else t.startswith(f" {brand} "))
+                for b, t in zip(index.brand, index.title_key)]
+        assert index.brand_mask([brand], anywhere_in_title=anywhere).tolist() == want
+        assert sum(want) > 0
+    in_shampoo = index.mask({"category": "shampoo"}).tolist()
+    assert in_shampoo == [("shampoo" in index.category[i]) or (not index.has_category[i] and " shampoo " in index.title_phrase[i])
+                          for i in range(n)]
+    assert in_shampoo[-2] and not in_shampoo[-3]     # the category-less shampoo is found by its title
+    assert index.mask({"attributes": {"gender": "men"}}).tolist() == [
+        (p.attributes or {}).get("gender") in ("Men", "Unisex") for p in products]
