@@ -114,3 +114,22 @@ def test_coded_masks_equal_a_per_product_test(make_products):
     assert in_shampoo[-2] and not in_shampoo[-3]     # the category-less shampoo is found by its title
     assert index.mask({"attributes": {"gender": "men"}}).tolist() == [
         (p.attributes or {}).get("gender") in ("Men", "Unisex") for p in products]
+
+
+def test_mentions_leave_out_only_absences_and_equal_counting_every_holder(make_products):
+    from retrieval.lexical import phrase_key
+
+    products = make_products(120)
+    texts = ["Sulfate-free shampoo", "Shampoo with sulfates", "No sulfates, no parabens", "Sulfate free but sulfates added",
+             "Free shipping sulfate shampoo", "Zero sugar", "Non sulfate formula", "Sulfates free of parabens"]
+    products = [p.model_copy(update={"title": t, "description": ""}) for p, t in zip(products, texts)] + products[len(texts):]
+    index = FilterIndex(_catalog(products, None))
+    for term in ("sulfates", "parabens", "sugar", "red", "shampoo"):
+        key = phrase_key(term)
+        word = key.strip()
+        absent = [f" {a} " for a in (f"{word} free", f"no {word}", f"without {word}", f"free of {word}",
+                                     f"free from {word}", f"non {word}", f"zero {word}")]
+        want = [d.count(key) > sum(d.count(a) for a in absent) for d in index.doc_keys]   # the old per-holder count
+        assert index.mentions(term).tolist() == want, term
+        assert index.contains(term).tolist() == [key in d for d in index.doc_keys]
+    assert index.mentions("sulfates").tolist()[:8] == [False, True, False, True, True, False, False, False]
