@@ -173,14 +173,18 @@ def _timed_catalog(settings, n: int) -> dict:
             "disk_mib_per_million": round(du_mib(settings.home) * 1e6 / n, 1), "peak_rss_mib": peak_mib()}
 
 
-def one_events(n: int, work: Path, n_items: int = 10_000, train: bool = True) -> dict:
+def one_events(n: int, work: Path, n_items: int = 10_000, train: bool = True, timed_only: bool = False) -> dict:
     """n events (real Amazon Beauty sequences, users and items remapped to reach n) in SQLite."""
     from ranking.events import EventStore
     from ranking.data import read_sequences
 
+    items = [f"p{i:07d}" for i in range(n_items)]
+    if timed_only:   # the kept store of an earlier run (--keep): lookups and training on this code
+        store = EventStore(work / "events.sqlite", known_items=None)
+        with timed_section():
+            return {"events": n, "timed_only": True, **_timed_events(store, items, train)}
     seqs = read_sequences(ROOT / "data" / "beauty" / "sequences.txt.gz")
     users = list(seqs.items()) if isinstance(seqs, dict) else list(seqs)
-    items = [f"p{i:07d}" for i in range(n_items)]
     rng = np.random.default_rng(0)
     item_of: dict[str, str] = {}
     store = EventStore(work / "events.sqlite", known_items=None)
@@ -276,10 +280,11 @@ def main(argv=None) -> int:
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)   # child process: one size
     ap.add_argument("--json", help="append results to this JSON file")
     ap.add_argument("--no-train", action="store_true", help="events: skip the training times")
-    ap.add_argument("--keep", type=Path, help="catalog: keep the work directory (home + catalog file) here, "
-                                              "and reuse it if it holds an imported catalog of that size")
-    ap.add_argument("--timed-only", action="store_true", help="catalog: with --keep, only the timed part "
-                                                            "(load, BM25, filter index, searches) on the kept home")
+    ap.add_argument("--keep", type=Path, help="keep each size's work directory (catalog home / event store) "
+                                              "under this folder")
+    ap.add_argument("--timed-only", action="store_true", help="with --keep, no import: only the timed part "
+                                                            "on the kept home / store (catalog: load, BM25, "
+                                                            "filter index, searches; events: lookups, training)")
     args = ap.parse_args(argv)
     if args.what == "minilm":
         results = [minilm()]
@@ -290,7 +295,8 @@ def main(argv=None) -> int:
             if args.what == "catalog":
                 print(json.dumps(one_catalog(args.sizes[0], work, timed_only=args.timed_only)), flush=True)
             else:
-                print(json.dumps(one_events(args.sizes[0], work, train=not args.no_train)), flush=True)
+                print(json.dumps(one_events(args.sizes[0], work, train=not args.no_train,
+                                                    timed_only=args.timed_only)), flush=True)
         finally:
             if not args.keep:
                 shutil.rmtree(work, ignore_errors=True)
