@@ -77,6 +77,7 @@ def main(argv=None) -> int:
     ap.add_argument("--embedder", choices=("minilm", "hashing"), help="--engine: the home's embedder")
     ap.add_argument("--dump-topk", help="--engine: write every round's top-k (ids, scores, components, why) here (JSON lines)")
     ap.add_argument("--profile", help="--engine: write a cProfile report of the replay here")
+    ap.add_argument("--gc-freeze", action="store_true", help="--engine: gc.freeze() after loading (an experiment)")
     args = ap.parse_args(argv)
     if args.engine:
         return engine_main(args, argv)
@@ -238,6 +239,50 @@ class _FixedClock:
         return getattr(time, name)
 
 
+class _GcLog:
+    """Python's cyclic garbage collections during the measured rounds (gc.callbacks): how many of
+    each generation, their pause times, and how the slowest 1% of rounds relate to them."""
+
+    def __init__(self):
+        import gc
+
+        self.pauses: list[tuple[int, float]] = []
+        self.rounds: list[tuple[float, float]] = []   # (round ms, gc ms inside it)
+        self._t = 0.0
+        self._in_round = 0.0
+        self._gc = gc
+        gc.callbacks.append(self._cb)
+
+    def _cb(self, phase, info) -> None:
+        if phase == "start":
+            self._t = time.perf_counter()
+        else:
+            ms = (time.perf_counter() - self._t) * 1000
+            self.pauses.append((info["generation"], ms))
+            self._in_round += ms
+
+    def round_start(self) -> None:
+        self._in_round = 0.0
+
+    def round_end(self, round_ms: float) -> None:
+        self.rounds.append((round_ms, self._in_round))
+
+    def stop(self) -> None:
+        if self._cb in self._gc.callbacks:
+            self._gc.callbacks.remove(self._cb)
+
+    def summary(self) -> dict:
+        out = {"frozen_objects": self._gc.get_freeze_count()}
+        for g in (0, 1, 2):
+            ms = [m for gen, m in self.pauses if gen == g]
+            out[f"gen{g}"] = {"n": len(ms), "max_ms": round(max(ms), 2) if ms else 0.0,
+                              "total_ms": round(sum(ms), 1)}
+        if self.rounds:
+            slow = sorted(self.rounds, reverse=True)[: max(1, len(self.rounds) // 100)]
+            out["slowest_1pct_rounds_gc_ms_mean"] = round(float(np.mean([g for _r, g in slow])), 2)
+        return out
+
+
 def _loadavg() -> str:
     """1-, 5- and 15-minute load averages, as the first fields of `cat /proc/loadavg`."""
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -263,6 +308,11 @@ def engine_main(args, argv) -> int:
     catalog = engine.catalog(args.catalog)
     service = engine.service(args.catalog)
     engine.recommend(None, k=args.k)   # the bundle and the lazy parts loaded before timing
+    if args.gc_freeze:
+        import gc
+
+        gc.collect()
+        gc.freeze()
     load_s = time.perf_counter() - t0
     models = _describe(catalog, service, f"ready in {load_s:.1f}s")
 
@@ -280,6 +330,7 @@ def engine_main(args, argv) -> int:
 
         engine_mod.time = _FixedClock(1.7e9)
     prof = cProfile.Profile() if args.profile else None
+    gc_log = _GcLog()
     total, cpu, fresh = [], [], []
     rounds = 0
     load_before = _loadavg()
@@ -295,9 +346,11 @@ def engine_main(args, argv) -> int:
                 if prof:
                     prof.enable()
                 t, c = time.perf_counter(), time.thread_time()
+                gc_log.round_start()
                 engine.record_event(user, item, "purchase", event_id=f"{user}:{pos}")
                 recs = engine.recommend(user, k=args.k)
                 total.append((time.perf_counter() - t) * 1000)
+                gc_log.round_end(total[-1])
                 cpu.append((time.thread_time() - c) * 1000)   # this thread's CPU: no fsync wait, no other load
                 if prof:
                     prof.disable()
@@ -306,6 +359,7 @@ def engine_main(args, argv) -> int:
                 if dump:
                     dump.write(json.dumps({"shopper": orig, "pos": pos, "top": recs}, sort_keys=True) + "\n")
     finally:
+        gc_log.stop()
         if dump:
             dump.close()
         for user in fresh:
@@ -316,6 +370,7 @@ def engine_main(args, argv) -> int:
         "version": service.version, "embedder": settings.embedder, "k": args.k, "rounds": rounds,
         "shoppers": len(fresh), "events_in_store": engine.events.count(), "fixed_clock": bool(args.dump_topk),
         "event_to_updated_recs_ms": pct(total), "event_to_updated_recs_cpu_ms": pct(cpu), "stages_ms": stages,
+        "gc": gc_log.summary(),
         "loadavg_before_after": [load_before, _loadavg()],
         "machine": {"cpus": len(os.sched_getaffinity(0)), "platform": platform.platform(),
                     "nice": os.getpriority(os.PRIO_PROCESS, 0)},
@@ -328,6 +383,7 @@ def engine_main(args, argv) -> int:
     r = result["event_to_updated_recs_cpu_ms"]
     print(f"  the same rounds, CPU time of this thread (no disk wait, less sensitive to load): "
           f"p50 {r['p50']:.2f}  p95 {r['p95']:.2f}  p99 {r['p99']:.2f}  max {r['max']:.2f} ms")
+    print(f"garbage collections during the rounds: {result['gc']}")
     print(f"{'stage (ms per round, inclusive)':<72} {'p50':>7} {'p99':>7} {'mean':>7}")
     for name, v in stages.items():
         path, _, note = name.partition(" ")

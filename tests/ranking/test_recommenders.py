@@ -209,6 +209,48 @@ class TestSASRec(RecommenderContract):
         assert a.history_ and len(a.history_) == len(b.history_)
         np.testing.assert_allclose(a.score(A_HISTORY), b.score(A_HISTORY), rtol=1e-4, atol=1e-4)
 
+    def test_recent_positions_put_the_newest_item_last_whatever_the_length(self):
+        """positions="recent": a right-padded row's newest item takes position max_len - 1 (SASRec's
+        left-padded layout), "start": the oldest takes 0; the scores differ between the two."""
+        import torch
+        from dataclasses import replace
+
+        from ranking.sequential import _build_net
+
+        n = 30
+        rows = torch.tensor([[3, 4, 5, n, n, n, n, n], [1, 2, 3, 4, 5, n, n, n]])
+        seen = []
+        torch.manual_seed(0)
+        net = _build_net(n, replace(TINY_SASREC, max_len=8)).eval()
+        net.pos_emb.register_forward_hook(lambda _m, args, _out: seen.append(args[0].tolist()))
+        with torch.no_grad():
+            recent = net.hidden(rows)
+        assert seen == [[[5, 6, 7, 7, 7, 7, 7, 7], [3, 4, 5, 6, 7, 7, 7, 7]]]
+        start_net = _build_net(n, replace(TINY_SASREC, max_len=8, positions="start")).eval()
+        start_net.load_state_dict(net.state_dict())
+        with torch.no_grad():
+            start = start_net.hidden(rows)
+        assert not torch.allclose(recent[0, 2], start[0, 2])
+        with pytest.raises(ValueError, match="positions"):
+            SASRecConfig(positions="left")
+
+    def test_a_bundle_saved_before_recent_positions_loads_with_start_positions(self, tmp_path):
+        import json
+        from dataclasses import replace
+
+        m = SASRec(replace(TINY_SASREC, max_epochs=2, positions="start")).fit(checkerboard_interactions(), progress=None)
+        m.save(tmp_path / "old")
+        meta = next(p for p in (tmp_path / "old").rglob("*.json"))
+        saved = json.loads(meta.read_text())
+        found = [d for d in _dicts(saved) if "positions" in d and "max_len" in d]
+        assert found, "the saved config should hold the positions field"
+        for d in found:
+            del d["positions"]        # what an older program wrote
+        meta.write_text(json.dumps(saved))
+        loaded = SASRec.load(tmp_path / "old")
+        assert loaded.config.positions == "start"
+        np.testing.assert_allclose(loaded.score(A_HISTORY), m.score(A_HISTORY), rtol=1e-4, atol=1e-4)
+
     def test_text_features_roundtrip(self, tmp_path):
         from dataclasses import replace
 
@@ -220,3 +262,13 @@ class TestSASRec(RecommenderContract):
         np.testing.assert_allclose(loaded.score(A_HISTORY), m.score(A_HISTORY), rtol=1e-4, atol=1e-4)
         with pytest.raises(ValueError, match="text_embeddings"):
             SASRec(replace(cfg, text_mode="add"))
+
+
+def _dicts(obj):
+    if isinstance(obj, dict):
+        yield obj
+        for v in obj.values():
+            yield from _dicts(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _dicts(v)
