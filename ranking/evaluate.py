@@ -280,6 +280,8 @@ def run_seed(prep: Prepared, config: EvalConfig, seed: int, say) -> SeedRun:
             entry["epochs"] = hist[-1]["epoch"] if hist else None
             entry["best_epoch"] = max(hist, key=lambda x: x["ndcg@10"])["epoch"] if hist else None
             entry["text_features"] = models[name].text_embeddings is not None
+            entry["positions"] = models[name].config.positions
+            entry["curve"] = [{k: h[k] for k in ("epoch", "ndcg@10", "seconds")} for h in hist]   # validation per epoch
         if name == "fusion":
             entry["weights"] = weights
         entries[name] = entry
