@@ -302,9 +302,9 @@ def _build_indexes(conn: sqlite3.Connection) -> int:
     removed as repeats of an earlier row's event_id (the first stored wins, as INSERT OR IGNORE
     would have kept it). Only a bulk load into an empty store (or one a crash interrupted) can
     leave such rows, because it writes without the unique index."""
-    have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='events'")}
+    missing = _missing_indexes(conn)
     removed = 0
-    if "events_by_id" not in have:
+    if "events_by_id" in missing:
         try:
             conn.execute(_INDEXES["events_by_id"])
         except sqlite3.IntegrityError:
@@ -312,9 +312,14 @@ def _build_indexes(conn: sqlite3.Connection) -> int:
                 "DELETE FROM events WHERE seq IN (SELECT seq FROM (SELECT seq, ROW_NUMBER() OVER "
                 "(PARTITION BY event_id ORDER BY seq) AS nth FROM events) WHERE nth > 1)").rowcount
             conn.execute(_INDEXES["events_by_id"])
-    if "events_by_user" not in have:
+    if "events_by_user" in missing:
         conn.execute(_INDEXES["events_by_user"])
     return removed
+
+
+def _missing_indexes(conn: sqlite3.Connection) -> set[str]:
+    have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='events'")}
+    return set(_INDEXES) - have
 
 
 class EventStoreBase:
@@ -440,10 +445,7 @@ class EventStore(EventStoreBase, DurableSQLite):
 
     def _ensure_indexes(self) -> int:
         """Build what a bulk load into an empty store dropped (also after a crash in one)."""
-        conn = self._conn()
-        have = conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND tbl_name='events' "
-                            "AND name IN ('events_by_id','events_by_user')").fetchone()[0]
-        if have == len(_INDEXES):
+        if not _missing_indexes(self._conn()):   # the usual open: no write transaction taken
             return 0
         with self._transaction() as c:
             return _build_indexes(c)
