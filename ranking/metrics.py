@@ -35,8 +35,8 @@ def target_ranks(
     scores = np.where(np.isnan(scores), -np.inf, scores)
     rows = np.arange(len(targets))
     t = scores[rows, targets].copy()
-    above = (scores > t[:, None]).sum(axis=1)
-    ties = (scores == t[:, None]).sum(axis=1) - 1  # minus the target itself
+    # items above the target plus ties (ties count against it), minus the target itself
+    ranks = (scores >= t[:, None]).sum(axis=1) - 1
     if exclude is not None:
         if len(exclude) != len(targets):
             raise ValueError(f"Expected one exclude list per row ({len(targets)}), got {len(exclude)}")
@@ -44,10 +44,8 @@ def target_ranks(
             ex = np.unique(np.asarray(ex, dtype=np.int64))
             ex = ex[ex != targets[b]]
             if ex.size:
-                s = scores[b, ex]
-                above[b] -= int((s > t[b]).sum())
-                ties[b] -= int((s == t[b]).sum())
-    return (above + ties).astype(np.int64)
+                ranks[b] -= int((scores[b, ex] >= t[b]).sum())
+    return ranks.astype(np.int64)
 
 
 def hit_rate_at_k(ranks: np.ndarray, k: int) -> float:

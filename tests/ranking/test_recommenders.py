@@ -209,6 +209,25 @@ class TestSASRec(RecommenderContract):
         assert a.history_ and len(a.history_) == len(b.history_)
         np.testing.assert_allclose(a.score(A_HISTORY), b.score(A_HISTORY), rtol=1e-4, atol=1e-4)
 
+    def test_batches_sorted_by_length_give_each_row_its_own_scores_in_caller_order(self, fitted):
+        """score_batch and _validate group rows by length (less padding); rows must come back in
+        the caller's order, and each equal to scoring it alone."""
+        hists = [walk(0, 0, 9), [3], walk(1, 2, 4), [], walk(0, 5, 2), walk(1, 0, 7), [12, 13]]
+        batch = fitted.score_batch(hists, batch_size=2)
+        for h, row in zip(hists, batch):
+            if len(h):
+                np.testing.assert_allclose(row, fitted.score(h), rtol=1e-4, atol=1e-4)
+            else:
+                assert not row.any()
+        from ranking.metrics import ndcg_at_k, target_ranks
+
+        live = [np.asarray(h, dtype=np.int64) for h in hists if len(h)]
+        targets = np.array([5, 6, 7, 8, 9, 10])
+        ranks = target_ranks(fitted.score_batch(live), targets, exclude=live)
+        ndcg, hr = fitted._validate(live, targets, batch_size=2)
+        assert ndcg == pytest.approx(ndcg_at_k(ranks, 10), abs=1e-6)
+        assert hr == pytest.approx(float((ranks < 10).mean()), abs=1e-9)
+
     def test_recent_positions_put_the_newest_item_last_whatever_the_length(self):
         """positions="recent": a right-padded row's newest item takes position max_len - 1 (SASRec's
         left-padded layout), "start": the oldest takes 0; the scores differ between the two."""
