@@ -75,6 +75,7 @@ def run_live(
     cold_events: Sequence[int] = COLD_EVENTS,
     home: Path | str | None = None,
     progress: Callable[[str], None] | None = print,
+    item_meta: Path | str | None = None,
 ) -> dict:
     """Offline report of one seed plus a "live" section (see the module docstring)."""
     config = replace(config or EvalConfig(), seeds=1)
@@ -89,7 +90,7 @@ def run_live(
         config = replace(config, models=("pop", *config.models))  # the cold-start table compares with it
     say = progress or (lambda _m: None)
     runs: list = []
-    report = run_evaluation(sequences, items, config, progress=progress, keep_runs=runs)
+    report = run_evaluation(sequences, items, config, progress=progress, keep_runs=runs, item_meta=item_meta)
     run = runs[0]
     if home is None:
         with tempfile.TemporaryDirectory(prefix="shopassist-live-") as tmp:
@@ -110,8 +111,15 @@ def _replay(run, config: EvalConfig, n_users: int, latency_users: int, cold_even
     tsv = home / "live_items.tsv"
     home.mkdir(parents=True, exist_ok=True)
     titles = data.titles or {}
-    tsv.write_text("item_id\ttitle\n" + "".join(
-        f"{i}\t{' '.join((titles.get(i) or i).split())}\n" for i in item_ids), encoding="utf-8")
+    clean = lambda text: " ".join((text or "").split())  # noqa: E731  (no tabs or newlines in a cell)
+    if data.products is None:
+        tsv.write_text("item_id\ttitle\n" + "".join(
+            f"{i}\t{clean(titles.get(i) or i)}\n" for i in item_ids), encoding="utf-8")
+    else:   # --item-meta: the catalog gets the same brand / category, so it embeds the eval's texts
+        ps = data.products
+        tsv.write_text("item_id\ttitle\tbrand\tcategory\tall_categories\n" + "".join(
+            f"{i}\t{clean(ps[i].title)}\t{clean(ps[i].brand)}\t{clean(ps[i].category)}\t"
+            f"{clean(ps[i].attributes.get('all_categories'))}\n" for i in item_ids), encoding="utf-8")
     say(f"live: importing {len(item_ids):,} items as catalog {LIVE_CATALOG!r} in {home} ...")
     engine.import_catalog(tsv, LIVE_CATALOG)
     catalog = engine.catalog(LIVE_CATALOG)

@@ -113,11 +113,26 @@ class EvalData:
     titles: dict[str, str] | None
     path: str
     skipped_lines: list[int]  # lines with a user but no items (ignored)
+    # {item_id: Product} with the --item-meta brand / category joined (None without --item-meta)
+    products: dict | None = None
+
+    def texts(self) -> list[str] | None:
+        """The text embedded per item row: the catalog's own product text (Product.search_text:
+        title, brand, category path), the same text the app embeds for an imported catalog;
+        an item without a title uses its id. None without titles."""
+        if self.titles is None:
+            return None
+        if self.products is None:
+            return [self.titles.get(i) or i for i in self.item_ids]
+        return [self.products[i].search_text() for i in self.item_ids]
 
 
-def load_eval_data(sequences: Path | str, items: Path | str | None = None) -> EvalData:
-    """Read a `user item item ...` file (and optional `id<TAB>title` file); item rows are the
-    sorted union of ids in the sequences (titles of items never interacted with are ignored)."""
+def load_eval_data(sequences: Path | str, items: Path | str | None = None,
+                   item_meta: Path | str | None = None) -> EvalData:
+    """Read a `user item item ...` file (and optional `id<TAB>title` file, and an optional
+    `id<TAB>brand<TAB>category<TAB>all_categories` file with a header, joined the way the demo
+    import joins it); item rows are the sorted union of ids in the sequences (titles of items
+    never interacted with are ignored)."""
     skipped: list[int] = []
     seqs = read_sequences(sequences, skipped=skipped)
     if not seqs:
@@ -125,20 +140,29 @@ def load_eval_data(sequences: Path | str, items: Path | str | None = None) -> Ev
     item_ids = sorted({i for _, s in seqs for i in s})
     index = {x: r for r, x in enumerate(item_ids)}
     titles = read_item_titles(items) if items else None
-    return EvalData(item_ids, interactions_from_sequences(seqs, index), titles, str(sequences), skipped)
+    products = None
+    if item_meta is not None:
+        if titles is None:
+            raise ValueError("--item-meta needs --items (the titles it adds brands and categories to)")
+        from retrieval.catalog import Product, join_item_meta
+
+        joined, _ = join_item_meta([Product(id=i, title=titles.get(i) or i) for i in item_ids], item_meta)
+        products = {p.id: p for p in joined}
+    return EvalData(item_ids, interactions_from_sequences(seqs, index), titles, str(sequences), skipped, products)
 
 
 def embed_titles(data: EvalData, embedder: str, cache: Path | None, say) -> tuple[np.ndarray | None, str]:
     """(embeddings, note). None with a reason when titles or the embedder are unavailable."""
-    if data.titles is None:
+    texts = data.texts()
+    if texts is None:
         return None, "no --items file: content model and text features skipped"
     missing = sum(1 for i in data.item_ids if not data.titles.get(i))
+    what = "titles" if data.products is None else "titles + brand + category"
     emb = make_embedder(embedder, cache)
-    texts = [data.titles.get(i) or i for i in data.item_ids]
-    say(f"eval: embedding {len(texts):,} titles with {embedder} ({missing:,} items without a title use their id) ...")
+    say(f"eval: embedding {len(texts):,} {what} with {embedder} ({missing:,} items without a title use their id) ...")
     t0 = time.time()
     vectors = emb.embed_documents(texts)
-    note = f"titles embedded with {embedder} in {time.time() - t0:.0f}s ({missing} without title)"
+    note = f"{what} embedded with {embedder} in {time.time() - t0:.0f}s ({missing} without title)"
     return np.asarray(vectors, dtype=np.float32), note
 
 
@@ -166,8 +190,9 @@ class SeedRun:
     prep: Prepared  # the data and split it was fitted and scored on
 
 
-def prepare(sequences: Path | str, items: Path | str | None, config: EvalConfig, say) -> Prepared:
-    data = load_eval_data(sequences, items)
+def prepare(sequences: Path | str, items: Path | str | None, config: EvalConfig, say,
+            item_meta: Path | str | None = None) -> Prepared:
+    data = load_eval_data(sequences, items, item_meta)
     split = leave_one_out(data.interactions)
     say(f"eval: {data.interactions.n_users:,} users, {data.interactions.n_items:,} items, "
         f"{data.interactions.n_events:,} events; {len(split.eval_users):,} users with a validation and a test item")
@@ -294,6 +319,7 @@ def run_evaluation(
     config: EvalConfig | None = None,
     progress: Callable[[str], None] | None = print,
     keep_runs: list | None = None,
+    item_meta: Path | str | None = None,
 ) -> dict:
     """Fit every requested model on the training part, tune on validation, report test metrics;
     once per seed (config.seeds), aggregated as mean +- std. keep_runs: a list that receives each
@@ -301,7 +327,7 @@ def run_evaluation(
     config = config or EvalConfig()
     say = progress or (lambda _m: None)
     t_start = time.time()
-    prep = prepare(sequences, items, config, say)
+    prep = prepare(sequences, items, config, say, item_meta)
     runs, seconds = [], []
     for seed in config.seed_list:
         t0 = time.time()
@@ -314,7 +340,7 @@ def run_evaluation(
             say(f"eval: seed {seed} done in {seconds[-1]:.0f}s")
     data = prep.data
     report = {
-        "dataset": {"sequences": data.path, "items": prep.items,
+        "dataset": {"sequences": data.path, "items": prep.items, "item_meta": str(item_meta) if item_meta else None,
                     "users": data.interactions.n_users, "items_n": data.interactions.n_items,
                     "events": data.interactions.n_events, "eval_users": int(len(prep.split.eval_users))},
         "protocol": "leave-one-out; full ranking over all items; earlier history items excluded (target never); "

@@ -1,10 +1,12 @@
 """`shopassist eval`: offline leave-one-out evaluation, full ranking over all items.
 
-    shopassist eval --sequences FILE [--items FILE] [--models pop,itemknn,als,content,sasrec,sasrec_ids,fusion]
+    shopassist eval --sequences FILE [--items FILE [--item-meta FILE]] [--models pop,itemknn,als,content,sasrec,sasrec_ids,fusion]
                     [--k 5,10,20] [--json OUT] [--max-minutes 25] [--epochs N] [--seed 42] [--seeds N]
 
 FILE: one user a line, `<user> <item> <item> ...` in time order (gzip ok). --items: `id<TAB>title`
-lines, used by the content model and the text-enriched SASRec (skipped with a note without it). --seeds N refits everything
+lines, used by the content model and the text-enriched SASRec (skipped with a note without it).
+--item-meta: `id<TAB>brand<TAB>category<TAB>all_categories` with a header (data/beauty/item_meta.tsv.gz):
+each item's text becomes the catalog's product text (title, brand, category path), as the app embeds it. --seeds N refits everything
 with seeds seed..seed+N-1 and reports mean +- std with the per-seed rows. sasrec_ids is the same-run
 ids-only SASRec-CE baseline; every model is also reported as a ratio against it. --live adds the
 live replay through the Engine (assistant/live_eval.py): live vs offline NDCG@10 on the same users,
@@ -39,6 +41,9 @@ def register(subparsers) -> None:
                     "validation item, report HR@K, NDCG@K, coverage, diversity and novelty on the last item.")
     p.add_argument("--sequences", required=True, metavar="FILE", help="`user item item ...` lines, time ordered")
     p.add_argument("--items", metavar="FILE", help="`id<TAB>title` lines (content model, SASRec text features)")
+    p.add_argument("--item-meta", metavar="FILE",
+                   help="`id<TAB>brand<TAB>category<TAB>all_categories` file with a header: brand and category "
+                        "join the titles in the embedded product text (as the demo import does); needs --items")
     p.add_argument("--models", type=_csv(str), default=None,
                    help="comma-separated: pop,itemknn,als,content,sasrec,sasrec_ids,fusion (default all; "
                         "sasrec_ids = the ids-only SASRec-CE baseline)")
@@ -86,6 +91,8 @@ def cmd_eval(args) -> int:
         raise CLIError(f"--live replays one seed's models; got --seeds {args.seeds} (run the seeds without --live)")
     if args.live and (args.users <= 0 or args.latency_users < 0):
         raise CLIError(f"Expected --users > 0 and --latency-users >= 0, got {args.users} and {args.latency_users}")
+    if args.item_meta and not args.items:
+        raise CLIError("--item-meta adds brands and categories to the --items titles; give --items FILE too")
     settings = settings_from_args(args)
     base = TrainConfig()
     sasrec = replace(base.sasrec, max_minutes=args.max_minutes, seed=args.seed, text_mode=args.text,
@@ -99,9 +106,9 @@ def cmd_eval(args) -> int:
         from assistant.live_eval import format_live, run_live
 
         report = run_live(args.sequences, args.items, config, users=args.users, latency_users=args.latency_users,
-                          progress=say)
+                          progress=say, item_meta=args.item_meta)
     else:
-        report = run_evaluation(args.sequences, args.items, config, progress=say)
+        report = run_evaluation(args.sequences, args.items, config, progress=say, item_meta=args.item_meta)
     print(format_table(report, ks=args.k))
     if args.live:
         print(format_live(report["live"]))

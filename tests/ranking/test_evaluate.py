@@ -129,3 +129,32 @@ def test_seeds_give_mean_std_and_per_seed_rows(files):
 def test_seeds_must_be_positive():
     with pytest.raises(ValueError, match="Expected seeds >= 1"):
         EvalConfig(seeds=0)
+
+
+def test_item_meta_joins_brand_and_category_into_the_embedded_text_as_the_catalog_does(files, tmp_path):
+    from retrieval.catalog import Product
+    from ranking.evaluate import load_eval_data
+
+    seq, items = files
+    meta = tmp_path / "meta.tsv"
+    ids = [line.split("\t")[0] for line in items.read_text().splitlines()[1:]]
+    meta.write_text("asin\tbrand\tcategory\tall_categories\n" + "".join(
+        f"{i}\tAcme{n % 3}\tBeauty > Skin Care > Group{n % 2}\tBeauty > Skin Care > Group{n % 2}\n"
+        for n, i in enumerate(ids)))
+    plain = load_eval_data(seq, items)
+    rich = load_eval_data(seq, items, meta)
+    row = rich.item_ids.index(ids[4])
+    text = rich.texts()[row]
+    assert text == Product(id=ids[4], title=plain.titles[ids[4]], brand="Acme1",
+                           category="Beauty > Skin Care > Group0").search_text()
+    assert "Acme1" in text and "Group0" in text and plain.texts()[row] == plain.titles[ids[4]]
+    cfg = EvalConfig(models=("pop", "content"), embedder="hashing", embed_cache=tmp_path / "cache", ks=(10,))
+    report = run_evaluation(seq, items, cfg, progress=None, item_meta=meta)
+    assert report["dataset"]["item_meta"] == str(meta)
+    assert "titles + brand + category" in report["notes"]["embeddings"]
+    with pytest.raises(ValueError, match="--item-meta needs --items"):
+        load_eval_data(seq, None, meta)
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("asin\tcolour\nx\tred\n")
+    with pytest.raises(ValueError, match="brand, category"):
+        load_eval_data(seq, items, bad)

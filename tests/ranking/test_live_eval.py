@@ -75,3 +75,25 @@ def test_eval_live_command(files, tmp_home, tmp_path, capsys):
     assert json.loads(out_json.read_text())["live"]["users"] == 10
     code = main(["eval", "--sequences", str(seq), "--models", "pop", "--live", "--seeds", "2"])
     assert code == 2 and "--live replays one seed" in capsys.readouterr().err
+
+
+def test_live_catalog_embeds_the_same_product_text_as_the_eval_with_item_meta(files, tmp_path):
+    from assistant.engine import Engine
+    from assistant.live_eval import LIVE_CATALOG
+    from assistant.settings import Settings
+    from ranking.evaluate import load_eval_data
+
+    seq, items, _ = files
+    ids = [line.split("\t")[0] for line in items.read_text().splitlines()]
+    meta = tmp_path / "meta.tsv"
+    meta.write_text("asin\tbrand\tcategory\tall_categories\n" + "".join(
+        f"{i}\tAcme{n % 3}\tBeauty > Group{n % 2}\tBeauty > Group{n % 2} | Gifts > Sets\n" for n, i in enumerate(ids)))
+    cfg = EvalConfig(models=("pop", "content", "fusion"), embedder="hashing", embed_cache=tmp_path / "cache")
+    run_live(seq, items, cfg, users=5, latency_users=0, home=tmp_path / "home", progress=None, item_meta=meta)
+    engine = Engine(Settings(home=tmp_path / "home", embedder="hashing", default_catalog=LIVE_CATALOG, llm="none"),
+                    llm=False)
+    catalog = engine.catalog(LIVE_CATALOG)
+    data = load_eval_data(seq, items, meta)
+    expected = dict(zip(data.item_ids, data.texts()))
+    got = {p.id: p.search_text() for p in catalog.products}
+    assert got == expected and "Acme" in next(iter(got.values()))
