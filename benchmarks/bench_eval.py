@@ -73,12 +73,26 @@ def main(argv=None) -> int:
     ap.add_argument("--items", help="`id<TAB>title` file (content model, SASRec text features)")
     ap.add_argument("--models", default="pop,itemknn,als,content,sasrec,sasrec_ids,fusion")
     ap.add_argument("--json", help="write the report here")
-    ap.add_argument("--max-minutes", type=float, default=25.0, help="SASRec budget (default 25)")
+    ap.add_argument("--item-meta", help="`id<TAB>brand<TAB>category<TAB>all_categories` file (product text)")
+    ap.add_argument("--max-minutes", type=float, default=12.0, help="budget of each SASRec (default 12)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--seeds", type=int, default=1, help="runs with seeds SEED..SEED+N-1 (mean ± std)")
     ap.add_argument("--embedder", default="minilm", help="title embedder: minilm (default) or hashing")
     ap.add_argument("--markdown", metavar="REPORT.json", help="only render an existing report as markdown")
+    ap.add_argument("--merge", nargs="+", metavar="REPORT.json",
+                    help="merge single-seed reports of the same evaluation (one process per seed) into one "
+                         "mean +- std report, written to --json")
     args = ap.parse_args(argv)
+    if args.merge:
+        from ranking.evaluate import format_table, merge_reports, write_json
+
+        report = merge_reports([json.loads(Path(p).read_text()) for p in args.merge])
+        print(format_table(report))
+        print()
+        print(markdown(report))
+        if args.json:
+            write_json(report, args.json)
+        return 0
     if args.markdown:
         print(markdown(json.loads(Path(args.markdown).read_text())))
         return 0
@@ -93,7 +107,8 @@ def main(argv=None) -> int:
     train = replace(base, sasrec=replace(base.sasrec, max_minutes=args.max_minutes))
     config = EvalConfig(models=tuple(args.models.split(",")), train=train, embedder=args.embedder,
                         embed_cache=Path(".shopassist/cache"), seed=args.seed, seeds=args.seeds)
-    report = run_evaluation(args.sequences, args.items, config, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    report = run_evaluation(args.sequences, args.items, config, progress=lambda m: print(m, file=sys.stderr, flush=True),
+                            item_meta=args.item_meta)
     report["command"] = "python benchmarks/bench_eval.py " + " ".join(argv if argv is not None else sys.argv[1:])
     print(format_table(report))
     print()

@@ -382,6 +382,34 @@ def aggregate(per_seed: list[dict[str, dict]], seeds: list[int]) -> dict[str, di
     return out
 
 
+def merge_reports(reports: Sequence[dict]) -> dict:
+    """One report from several runs of the same evaluation with different seeds (e.g. one process
+    per seed): the per-seed entries are re-aggregated exactly as `--seeds N` aggregates them."""
+    if not reports:
+        raise ValueError("Expected at least one report to merge")
+    shape = lambda r: {k: r["dataset"].get(k) for k in ("users", "items_n", "events", "eval_users")}  # noqa: E731
+    first = reports[0]
+    seeds: list[int] = []
+    per_seed: list[dict[str, dict]] = []
+    for r in reports:
+        if shape(r) != shape(first) or list(r["models"]) != list(first["models"]):
+            raise ValueError(f"Expected reports of the same data and models, got {shape(r)} {list(r['models'])} "
+                             f"and {shape(first)} {list(first['models'])}")
+        for i, seed in enumerate(r["seeds"]):
+            if seed in seeds:
+                raise ValueError(f"Expected each seed once, got seed {seed} twice")
+            seeds.append(seed)
+            per_seed.append({name: {k: v for k, v in m["per_seed"][i].items() if k != "seed"}
+                             for name, m in r["models"].items()})
+    out = {**first, "seeds": seeds, "models": aggregate(per_seed, seeds),
+           "seconds_per_seed": [x for r in reports for x in r.get("seconds_per_seed", [])],
+           "seconds": round(sum(r.get("seconds", 0.0) for r in reports), 1),
+           "merged_from": len(reports)}
+    if BASELINE in out["models"]:
+        out["vs_baseline"] = baseline_ratios(out["models"])
+    return out
+
+
 def baseline_ratios(models: dict[str, dict]) -> dict[str, dict[str, float]]:
     """Each model's mean test HR@10 / NDCG@10 divided by the sasrec_ids baseline's (same run)."""
     base = models[BASELINE]["test"]

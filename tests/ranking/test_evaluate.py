@@ -158,3 +158,19 @@ def test_item_meta_joins_brand_and_category_into_the_embedded_text_as_the_catalo
     bad.write_text("asin\tcolour\nx\tred\n")
     with pytest.raises(ValueError, match="brand, category"):
         load_eval_data(seq, items, bad)
+
+
+def test_single_seed_reports_merge_into_the_same_report_as_seeds_n(files, tmp_path):
+    from ranking.evaluate import merge_reports
+
+    seq, items = files
+    cfg = EvalConfig(models=("pop", "itemknn", "als", "fusion"), embedder="hashing", ks=(10,))
+    both = run_evaluation(seq, items, replace(cfg, seed=7, seeds=2), progress=None)
+    one = [run_evaluation(seq, items, replace(cfg, seed=s), progress=None) for s in (7, 8)]
+    merged = merge_reports(one)
+    assert merged["seeds"] == [7, 8] == both["seeds"]
+    for name in both["models"]:
+        assert merged["models"][name]["test"] == both["models"][name]["test"], name
+        assert merged["models"][name]["test_std"] == both["models"][name]["test_std"], name
+    with pytest.raises(ValueError, match="seed 7 twice"):
+        merge_reports([one[0], one[0]])
