@@ -19,7 +19,9 @@ the same run on the same split; every other model is also reported as a ratio ag
 anchor, not a fusion component.
 
 Item ids are arbitrary strings; `--items` (id<TAB>title) is optional and only feeds the content
-model and the text-enriched SASRec (titles embedded with retrieval's embedder).
+model and the text-enriched SASRec (texts embedded with retrieval's embedder). `--item-meta`
+(id, brand, category, all_categories) makes each text the catalog's product text
+(`Product.search_text`: title, brand, category path), the text the app embeds for that product.
 """
 from __future__ import annotations
 
