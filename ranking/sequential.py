@@ -255,6 +255,7 @@ class SASRec(Recommender):
             say(f"sasrec: {len(windows):,} training sequences, {n:,} items, {n_params:,} parameters, "
                 f"d={cfg.d_model} layers={cfg.n_layers} max_len={cfg.max_len} on {dev.type}")
             self.history_ = []
+            self.best_epoch_ = None   # the epoch whose weights are kept (ties in the rounded history hide it)
             for epoch in range(1, cfg.max_epochs + 1):
                 self.net.train()
                 total = torch.zeros((), device=dev)
@@ -282,7 +283,7 @@ class SASRec(Recommender):
                                           "hr@10": round(hr, 5), "seconds": round(time.time() - t0, 1)})
                     msg += f"  val NDCG@10 {ndcg:.4f}  HR@10 {hr:.4f}"
                     if ndcg > best:
-                        best, bad = ndcg, 0
+                        best, bad, self.best_epoch_ = ndcg, 0, epoch
                         best_state = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
                         msg += "  *"
                     else:

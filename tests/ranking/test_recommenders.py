@@ -207,6 +207,8 @@ class TestSASRec(RecommenderContract):
         b = SASRec(cfg).fit(data, validation=val, progress=None)
         assert any("val NDCG@10" in line for line in lines)
         assert a.history_ and len(a.history_) == len(b.history_)
+        kept = next(h for h in a.history_ if h["epoch"] == a.best_epoch_)   # the epoch whose weights are kept
+        assert kept["ndcg@10"] == max(h["ndcg@10"] for h in a.history_)
         np.testing.assert_allclose(a.score(A_HISTORY), b.score(A_HISTORY), rtol=1e-4, atol=1e-4)
 
     def test_batches_sorted_by_length_give_each_row_its_own_scores_in_caller_order(self, fitted):
