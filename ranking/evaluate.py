@@ -42,6 +42,7 @@ from .metrics import coverage, hit_rate_at_k, intra_list_diversity, ndcg_at_k, n
 from .sequential import SASRec
 from .train import MODEL_NAMES, TrainConfig, fit_model, make_model
 
+from retrieval.catalog import Product, join_item_meta
 from retrieval.embedder import make_embedder
 
 BASELINE = "sasrec_ids"  # SASRec-CE on item ids only: the same-run anchor (see the module docstring)
@@ -146,8 +147,6 @@ def load_eval_data(sequences: Path | str, items: Path | str | None = None,
     if item_meta is not None:
         if titles is None:
             raise ValueError("--item-meta needs --items (the titles it adds brands and categories to)")
-        from retrieval.catalog import Product, join_item_meta
-
         joined, _ = join_item_meta([Product(id=i, title=titles.get(i) or i) for i in item_ids], item_meta)
         products = {p.id: p for p in joined}
     return EvalData(item_ids, interactions_from_sequences(seqs, index), titles, str(sequences), skipped, products)
