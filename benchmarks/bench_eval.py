@@ -67,6 +67,17 @@ def markdown(report: dict) -> str:
     return "\n".join(rows)
 
 
+def _show(report: dict, json_path: str | None) -> None:
+    """The plain table and the markdown table of a report, and the JSON file when asked."""
+    from ranking.evaluate import format_table, write_json
+
+    print(format_table(report))
+    print()
+    print(markdown(report))
+    if json_path:
+        write_json(report, json_path)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="full-ranking leave-one-out evaluation -> JSON + markdown")
     ap.add_argument("--sequences", help="`user item item ...` file")
@@ -84,14 +95,9 @@ def main(argv=None) -> int:
                          "mean +- std report, written to --json")
     args = ap.parse_args(argv)
     if args.merge:
-        from ranking.evaluate import format_table, merge_reports, write_json
+        from ranking.evaluate import merge_reports
 
-        report = merge_reports([json.loads(Path(p).read_text()) for p in args.merge])
-        print(format_table(report))
-        print()
-        print(markdown(report))
-        if args.json:
-            write_json(report, args.json)
+        _show(merge_reports([json.loads(Path(p).read_text()) for p in args.merge]), args.json)
         return 0
     if args.markdown:
         print(markdown(json.loads(Path(args.markdown).read_text())))
@@ -100,7 +106,7 @@ def main(argv=None) -> int:
         ap.error("--sequences is required (or --markdown REPORT.json)")
     from dataclasses import replace
 
-    from ranking.evaluate import EvalConfig, format_table, run_evaluation, write_json
+    from ranking.evaluate import EvalConfig, run_evaluation
     from ranking.train import TrainConfig
 
     base = TrainConfig()
@@ -110,11 +116,7 @@ def main(argv=None) -> int:
     report = run_evaluation(args.sequences, args.items, config, progress=lambda m: print(m, file=sys.stderr, flush=True),
                             item_meta=args.item_meta)
     report["command"] = "python benchmarks/bench_eval.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    print(format_table(report))
-    print()
-    print(markdown(report))
-    if args.json:
-        write_json(report, args.json)
+    _show(report, args.json)
     return 0
 
 

@@ -304,8 +304,7 @@ def run_seed(prep: Prepared, config: EvalConfig, seed: int, say) -> SeedRun:
         if isinstance(models.get(name), SASRec):
             hist = models[name].history_
             entry["epochs"] = hist[-1]["epoch"] if hist else None
-            entry["best_epoch"] = getattr(models[name], "best_epoch_", None) or (
-                max(hist, key=lambda x: x["ndcg@10"])["epoch"] if hist else None)
+            entry["best_epoch"] = models[name].best_epoch_   # the epoch whose weights were kept
             entry["text_features"] = models[name].text_embeddings is not None
             entry["positions"] = models[name].config.positions
             entry["curve"] = [{k: h[k] for k in ("epoch", "ndcg@10", "seconds")} for h in hist]   # validation per epoch

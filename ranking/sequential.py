@@ -196,6 +196,7 @@ class SASRec(Recommender):
         self._table = None  # inference cache of net.item_table() (the text projection is 12k x 384 x d)
         self.n_items = 0
         self.history_: list[dict] = []  # per validation: epoch, loss, ndcg@10, hr@10, seconds
+        self.best_epoch_: int | None = None  # the validated epoch whose weights fit() kept
 
     # Training ------------------------------------------------------------------------------
     def _windows(self, sequences: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -398,10 +399,10 @@ class SASRec(Recommender):
     def _score_batch(self, histories, out, dev, batch_size):
         import torch
 
-        nonempty = [b for b, h in enumerate(histories) if len(h)]
+        nonempty = np.fromiter((b for b, h in enumerate(histories) if len(h)), np.int64)
         with torch.inference_mode():
             for part in self._length_batches([histories[b] for b in nonempty], batch_size):
-                rows = np.asarray(nonempty)[part]
+                rows = nonempty[part]
                 out[rows] = self._logits([histories[b] for b in rows], dev).cpu().numpy()
         return out
 

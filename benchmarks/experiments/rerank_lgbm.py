@@ -10,7 +10,7 @@ Needs `pip install lightgbm` (not a project dependency) and OUT from fit_and_sav
 
 Seed 42, 2026-12-07: linear fusion test NDCG@10 0.0639 / HR@10 0.1075 -> re-ranked 0.0682 / 0.1175.
 """
-import sys, time, gzip, json, numpy as np
+import sys, time, json, numpy as np
 from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -18,8 +18,8 @@ OUT = Path(sys.argv[1])
 from ranking.evaluate import load_eval_data
 from ranking.data import leave_one_out
 from ranking.bundle import model_class
-from ranking.fusion import fuse, zscore
-from ranking.metrics import target_ranks, ndcg_at_k
+from ranking.fusion import zscore
+from ranking.metrics import ndcg_at_k
 import lightgbm as lgb
 d = load_eval_data(ROOT / 'data/beauty/sequences.txt.gz', ROOT / 'data/beauty/items.tsv.gz', ROOT / 'data/beauty/item_meta.tsv.gz')
 sp = leave_one_out(d.interactions)
@@ -47,7 +47,7 @@ def build(hists, targets):
             t = tg[b]
             r = int((fb >= fb[t]).sum() - 1)
             base_rank.append(r)
-            last = hb[-1]; 
+            last = hb[-1]
             feats = [zs[n][b, top] for n in names] + [fb[top], np.arange(DEPTH, dtype=np.float32), logpop[top]]
             feats += [(brand[top] == brand[last]) & (brand[last] != 0), np.isin(brand[top], brand[hb][brand[hb]!=0]),
                       cat[top] == cat[last], np.isin(cat[top], cat[hb]), cat2[top] == cat2[last],
@@ -67,12 +67,7 @@ dtr = lgb.Dataset(Xv[:cut], yv[:cut], group=gv[:int(nu*0.8)]); dva = lgb.Dataset
 t0=time.time()
 bst = lgb.train(params, dtr, 1000, valid_sets=[dva], callbacks=[lgb.early_stopping(50, verbose=False)])
 print('trained', time.time()-t0, 'best iter', bst.best_iteration, bst.best_score)
-def ndcg_rerank(X, gsz, base):
-    p = bst.predict(X, num_iteration=bst.best_iteration).reshape(-1, DEPTH)
-    yy = (X[:,0]*0).reshape(-1,DEPTH)
-    return p
 pt = bst.predict(Xt, num_iteration=bst.best_iteration).reshape(-1, DEPTH); Yt = yt.reshape(-1, DEPTH)
-new_r = np.where(Yt.any(1), ((pt >= (pt*Yt).sum(1, keepdims=True) - 0) & True).sum(1) - 1, rt)
 # for users whose target is in the pool: rank by predicted score (pessimistic ties); else the linear rank (>= DEPTH)
 tscore = np.where(Yt.any(1), pt[np.arange(len(pt)), Yt.argmax(1)], 0)
 new_r = np.where(Yt.any(1), (pt >= tscore[:,None]).sum(1) - 1, rt)
