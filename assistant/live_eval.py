@@ -4,7 +4,7 @@
 
 1. The offline harness (ranking.evaluate) fits every model on everyone's training prefix, fits
    the fusion weights on validation and scores the test item of every user (full ranking).
-2. Those same models and weights are written as the live bundle of a catalog in a temporary
+2. Those same models, weights and re-ranker are written as the live bundle of a catalog in a temporary
    SHOPASSIST_HOME (catalog = the file's items, titles embedded by the configured embedder).
 3. For a fixed random sample of users, each one's history (training part + validation item) is
    fed through `Engine.record_event` one "purchase" at a time, as the app would receive it;
@@ -22,7 +22,9 @@ ties broken by row order (offline counts ties against the target), purchases are
 recommended again (offline keeps the target candidate even when it was bought before; such users
 are counted), content comes from the live profile's decayed interest vector (the same half-life
 of one event as the content model), and shoppers with fewer than 3 events get the cold-start
-content / popularity weights (ServiceConfig).
+content / popularity weights (ServiceConfig) and no re-ranking, and the live path adds the
+category / brand / price-band affinity component (ServiceConfig.affinity_weight) to the fusion
+(not to the re-ranker: it re-ranks the bundle's own fusion).
 """
 from __future__ import annotations
 
@@ -124,11 +126,14 @@ def _replay(run, config: EvalConfig, n_users: int, latency_users: int, cold_even
     engine.import_catalog(tsv, LIVE_CATALOG)
     catalog = engine.catalog(LIVE_CATALOG)
     models = {n: m for n, m in run.models.items() if n != BASELINE}
-    # the live ranking: the fusion when there is one, else the one model asked for (pop when alone)
-    fused = "fusion" if run.weights else next((n for n in models if n != "pop"), "pop")
+    # the live ranking: the re-ranked fusion when the run fitted a re-ranker, else the fusion when
+    # there is one, else the one model asked for (pop when alone)
+    fused = ("rerank" if run.reranker is not None else "fusion") if run.weights else \
+        next((n for n in models if n != "pop"), "pop")
     weights = dict(run.weights) if run.weights else {fused: 1.0}
     write_bundle(bundle_root(settings.models_dir, LIVE_CATALOG),
-                 ModelBundle(models, weights, list(item_ids), {"source": "eval --live", "seed": run.seed}))
+                 ModelBundle(models, weights, list(item_ids), {"source": "eval --live", "seed": run.seed},
+                             reranker=run.reranker))
     setup_s = time.time() - t0
     say(f"live: catalog and bundle ready in {setup_s:.0f}s (models {', '.join(models)}; fusion "
         + ", ".join(f"{k}={v:g}" for k, v in weights.items()) + ")")

@@ -2,7 +2,8 @@
 
 Layout under `<models_dir>/<catalog>/`:
     CURRENT                 one line: the name of the live version directory
-    v<timestamp>-<pid>/     manifest.json, item_ids.txt, one sub-directory per model
+    v<timestamp>-<pid>/     manifest.json, item_ids.txt, one sub-directory per model, and
+                            rerank/ when a re-ranker over the fusion was fitted (rerank.py)
 
 `train` writes a complete new version directory, then replaces CURRENT with os.replace()
 (atomic on POSIX), so a reader sees either the old bundle or the new one, never a mix.
@@ -22,9 +23,11 @@ from .base import Recommender
 from .cf import ALS, ItemKNN
 from .content import ContentRecommender
 from .popularity import Popularity
+from .rerank import Reranker
 from .sequential import SASRec
 
 POINTER = "CURRENT"
+RERANK_DIR = "rerank"
 
 
 def model_class(name: str) -> type[Recommender]:
@@ -41,6 +44,7 @@ class ModelBundle:
     item_ids: list[str]  # row -> item id the models were trained on
     manifest: dict = field(default_factory=dict)
     version: str = ""
+    reranker: Reranker | None = None  # second stage over the fusion's top candidates (optional)
 
 
 def bundle_root(models_dir: Path | str, catalog_name: str) -> Path:
@@ -63,8 +67,11 @@ def write_bundle(root: Path, bundle: ModelBundle, keep: int = 2) -> Path:
     tmp.mkdir()
     for name, model in bundle.models.items():
         model.save(tmp / name)
+    if bundle.reranker is not None:
+        bundle.reranker.save(tmp / RERANK_DIR)
     (tmp / "item_ids.txt").write_text("\n".join(bundle.item_ids) + "\n")
-    manifest = {**bundle.manifest, "version": version, "models": list(bundle.models), "weights": bundle.weights}
+    manifest = {**bundle.manifest, "version": version, "models": list(bundle.models), "weights": bundle.weights,
+                "reranker": bundle.reranker is not None}
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1))
     final = root / version
     os.replace(tmp, final)
@@ -129,4 +136,5 @@ def _read_version(root: Path, version: str) -> ModelBundle:
     manifest = json.loads((path / "manifest.json").read_text())
     item_ids = (path / "item_ids.txt").read_text().split("\n")[:-1]
     models = {name: model_class(name).load(path / name) for name in manifest["models"]}
-    return ModelBundle(models, manifest.get("weights", {}), item_ids, manifest, version)
+    reranker = Reranker.load(path / RERANK_DIR) if manifest.get("reranker") else None
+    return ModelBundle(models, manifest.get("weights", {}), item_ids, manifest, version, reranker)

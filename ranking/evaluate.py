@@ -18,6 +18,10 @@ Baseline: "sasrec_ids" is the same SASRec-CE with item ids only (no title embedd
 the same run on the same split; every other model is also reported as a ratio against it. It is an
 anchor, not a fusion component.
 
+Re-ranker: "rerank" is a LightGBM lambdarank model over the fusion's top 100 (rerank.py), fitted on
+the same validation shoppers as the fusion weights (a held-out share of them stops the boosting);
+a test target outside the pool keeps its linear-fusion rank.
+
 Item ids are arbitrary strings; `--items` (id<TAB>title) is optional and only feeds the content
 model and the text-enriched SASRec (texts embedded with retrieval's embedder). `--item-meta`
 (id, brand, category, all_categories) makes each text the catalog's product text
@@ -33,12 +37,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
 from .data import LOOSplit, Interactions, interactions_from_sequences, leave_one_out, read_item_titles, read_sequences
-from .fusion import build_pool, fit_weights, fuse, merge_pools
+from .fusion import build_pool, fit_weights, fuse, merge_pools, zscore
 from .metrics import coverage, hit_rate_at_k, intra_list_diversity, ndcg_at_k, novelty, target_ranks, top_k
+from .profile import CatalogFeatures
+from .rerank import ItemSide, batch_pools, fit_reranker
 from .sequential import SASRec
 from .train import MODEL_NAMES, TrainConfig, fit_model, make_model
 
@@ -46,7 +53,7 @@ from retrieval.catalog import Product, join_item_meta
 from retrieval.embedder import make_embedder
 
 BASELINE = "sasrec_ids"  # SASRec-CE on item ids only: the same-run anchor (see the module docstring)
-EVAL_MODELS = MODEL_NAMES + (BASELINE, "fusion")
+EVAL_MODELS = MODEL_NAMES + (BASELINE, "fusion", "rerank")
 
 # Published full-ranking leave-one-out figures on Amazon Beauty (HR@10, NDCG@10), with the data
 # build each comes from; shown next to our rows only when the file is that dataset (same user and
@@ -71,7 +78,7 @@ def is_beauty(report: dict) -> bool:
 
 @dataclass
 class EvalConfig:
-    # Models to evaluate (pop, itemknn, als, content, sasrec, sasrec_ids, fusion).
+    # Models to evaluate (pop, itemknn, als, content, sasrec, sasrec_ids, fusion, rerank).
     models: tuple[str, ...] = EVAL_MODELS
     # Cut-offs for HR@K / NDCG@K.
     ks: tuple[int, ...] = (5, 10, 20)
@@ -105,8 +112,10 @@ class EvalConfig:
 
 
 def seeded(train: TrainConfig, seed: int) -> TrainConfig:
-    """`train` with every random choice (SASRec init / shuffling / dropout, ALS init) seeded by `seed`."""
-    return replace(train, sasrec=replace(train.sasrec, seed=seed), als=replace(train.als, seed=seed), seed=seed)
+    """`train` with every random choice (SASRec init / shuffling / dropout, ALS init, the
+    re-ranker's bagging and held-out users) seeded by `seed`."""
+    return replace(train, sasrec=replace(train.sasrec, seed=seed), als=replace(train.als, seed=seed),
+                   rerank=replace(train.rerank, seed=seed), seed=seed)
 
 
 @dataclass
@@ -128,6 +137,15 @@ class EvalData:
         if self.products is None:
             return [self.titles.get(i) or i for i in self.item_ids]
         return [self.products[i].search_text() for i in self.item_ids]
+
+    def features(self) -> CatalogFeatures:
+        """Brand / category codes per item row (unknown without --item-meta), as the app has them."""
+        if self.products is not None:
+            products = [self.products[i] for i in self.item_ids]
+        else:
+            products = [SimpleNamespace(title=(self.titles or {}).get(i) or i, brand=None, category=None, price=None)
+                        for i in self.item_ids]
+        return CatalogFeatures(SimpleNamespace(products=products))
 
 
 def load_eval_data(sequences: Path | str, items: Path | str | None = None,
@@ -174,9 +192,10 @@ class Prepared:
     data: EvalData
     split: LOOSplit
     embeddings: np.ndarray | None
-    wanted: list[str]  # fitted models, in order (no "fusion")
+    wanted: list[str]  # fitted models, in order (no "fusion", no "rerank")
     notes: dict[str, str]
     items: str | None
+    item_side: ItemSide | None = None  # the re-ranker's item features
 
 
 @dataclass
@@ -189,6 +208,7 @@ class SeedRun:
     test_ranks: dict[str, np.ndarray]
     entries: dict[str, dict]  # name -> report entry (test / valid metrics, train seconds, ...)
     prep: Prepared  # the data and split it was fitted and scored on
+    reranker: object | None = None  # rerank.Reranker fitted on validation (None: not requested / too little data)
 
 
 def prepare(sequences: Path | str, items: Path | str | None, config: EvalConfig, say,
@@ -199,7 +219,7 @@ def prepare(sequences: Path | str, items: Path | str | None, config: EvalConfig,
         f"{data.interactions.n_events:,} events; {len(split.eval_users):,} users with a validation and a test item")
     if not len(split.eval_users):
         raise ValueError("No user has 3 or more items: leave-one-out needs validation and test items")
-    wanted = [m for m in config.models if m != "fusion"]
+    wanted = [m for m in config.models if m not in ("fusion", "rerank")]
     notes: dict[str, str] = {}
     if data.skipped_lines:
         notes["input"] = (f"{len(data.skipped_lines)} lines with a user but no items ignored "
@@ -212,7 +232,8 @@ def prepare(sequences: Path | str, items: Path | str | None, config: EvalConfig,
     if "content" in wanted and embeddings is None:
         wanted.remove("content")
         notes["content"] = "skipped: " + notes["embeddings"]
-    return Prepared(data, split, embeddings, wanted, notes, str(items) if items else None)
+    item_side = ItemSide.from_features(data.features(), embeddings) if "rerank" in config.models else None
+    return Prepared(data, split, embeddings, wanted, notes, str(items) if items else None, item_side)
 
 
 def _make(name: str, train: TrainConfig, embeddings):
@@ -266,9 +287,22 @@ def run_seed(prep: Prepared, config: EvalConfig, seed: int, say) -> SeedRun:
         weights, fusion_val = fit_weights(merge_pools(pools), progress=say)
     elif "fusion" in config.models:
         prep.notes["fusion"] = "skipped: needs at least two models (the sasrec_ids baseline is not a component)"
+    reranker, rerank_secs = None, 0.0
+    if "rerank" in config.models:
+        if weights:
+            t0 = time.time()
+            say(f"eval: fitting the re-ranker on {len(fusion_idx):,} validation users (seed {seed}) ...")
+            h_fit = [v_hist[i] for i in fusion_idx]
+            reranker, note = fit_reranker(lambda sl: {n: models[n].score_batch(h_fit[sl]) for n in fused}, weights,
+                                          h_fit, v_tgt[fusion_idx], prep.item_side,
+                                          train_cfg.rerank, config.batch_size, say)
+            rerank_secs = time.time() - t0
+            prep.notes["rerank"] = note
+        else:
+            prep.notes["rerank"] = "skipped: needs the fusion weights"
 
-    # Test: every model and the fusion from the same batch of scores.
-    names = list(models) + (["fusion"] if weights else [])
+    # Test: every model, the fusion and its re-ranking from the same batch of scores.
+    names = list(models) + (["fusion"] if weights else []) + (["rerank"] if reranker is not None else [])
     test_ranks = {n: [] for n in names}
     tops = {n: [] for n in names}
     t0 = time.time()
@@ -276,8 +310,15 @@ def run_seed(prep: Prepared, config: EvalConfig, seed: int, say) -> SeedRun:
         h, tg = t_hist[s : s + config.batch_size], t_tgt[s : s + config.batch_size]
         comps = {name: m.score_batch(h) for name, m in models.items()}
         if weights:
-            comps["fusion"] = fuse({n: comps[n] for n in fused}, weights)
+            z = {n: zscore(comps[n]) for n in fused}
+            comps["fusion"] = fuse(z, weights, normalise=False)
         for name in names:
+            if name == "rerank":
+                r, top = _reranked(reranker, z, weights, comps["fusion"], h, tg, prep.item_side,
+                                   reranker.config.depth)
+                test_ranks[name].append(r)
+                tops[name].append(top)
+                continue
             test_ranks[name].append(target_ranks(comps[name], tg, exclude=h))
             tops[name].append(top_k(comps[name], 10, exclude=h))
     say(f"eval: test scored in {time.time() - t0:.0f}s")
@@ -300,7 +341,7 @@ def run_seed(prep: Prepared, config: EvalConfig, seed: int, say) -> SeedRun:
         entry = {"test": row,
                  "valid": {"NDCG@10": round(ndcg_at_k(vr, 10), 5), "HR@10": round(hit_rate_at_k(vr, 10), 5)}
                  if vr is not None else {"NDCG@10 (pool estimate)": round(fusion_val, 5)},
-                 "train_seconds": round(fit_secs.get(name, 0.0), 1)}
+                 "train_seconds": round(fit_secs.get(name, rerank_secs if name == "rerank" else 0.0), 1)}
         if isinstance(models.get(name), SASRec):
             hist = models[name].history_
             entry["epochs"] = hist[-1]["epoch"] if hist else None
@@ -310,8 +351,34 @@ def run_seed(prep: Prepared, config: EvalConfig, seed: int, say) -> SeedRun:
             entry["curve"] = [{k: h[k] for k in ("epoch", "ndcg@10", "seconds")} for h in hist]   # validation per epoch
         if name == "fusion":
             entry["weights"] = weights
+        if name == "rerank":
+            entry["valid"] = {"NDCG@10 in pool (held-out validation users with the target in it)":
+                              reranker.info.get("holdout_ndcg@10")}
+            entry["trees"] = reranker.info.get("trees")
         entries[name] = entry
-    return SeedRun(seed, models, weights, ranks, entries, prep)
+    return SeedRun(seed, models, weights, ranks, entries, prep, reranker)
+
+
+def _reranked(reranker, z, weights, fused, histories, targets, items, depth) -> tuple[np.ndarray, np.ndarray]:
+    """Full-ranking test ranks and top 10 of the re-ranked fusion for one batch: a target in the
+    pool ranks among the pool by the re-ranker's score (ties against it); outside it, the pool
+    stays above it and its linear-fusion rank (>= depth) holds. A pool shorter than 10 (a tiny
+    catalogue) is completed in the fusion's order, as top_k completes a list."""
+    kk = min(10, fused.shape[1])
+    pools = batch_pools(z, weights, reranker.components, histories, targets, items, depth)
+    pred = reranker.predict(np.concatenate([f for _, f, _ in pools])) if pools else np.zeros(0)
+    ranks, tops, at = [], [], 0
+    for (pool, _feats, linear), t in zip(pools, targets):
+        p = pred[at : at + len(pool)]
+        at += len(pool)
+        hit = np.flatnonzero(pool == t)
+        ranks.append(int((p >= p[hit[0]]).sum() - 1) if hit.size else linear)
+        top = pool[np.argsort(-p, kind="stable")[:kk]]
+        if len(top) < kk:
+            rest = top_k(fused[len(tops)][None, :], fused.shape[1])[0]
+            top = np.concatenate([top, rest[~np.isin(rest, top)][: kk - len(top)]])
+        tops.append(top)
+    return np.array(ranks, dtype=np.int64), np.stack(tops)
 
 
 def run_evaluation(

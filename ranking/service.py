@@ -14,6 +14,10 @@
   implicit's recalculate_user does) and `score_live`; content uses the profile's
   time-decayed interest vector; an affinity component uses category / brand / price band;
   a query's candidate pool adds a retrieval component. Fusion weights come from the bundle.
+- When the bundle has a re-ranker (rerank.py) and the shopper has a history of at least
+  `cold_start_events`, the bundle's fusion picks the top candidates (after the exclusions and
+  filters) and the re-ranker orders them, as in the offline harness. Not for a query's
+  candidate pool (retrieval relevance is not one of its features).
 - Never raises for an unknown / anonymous user: popularity (+ MMR diversity) is the floor.
 """
 from __future__ import annotations
@@ -28,8 +32,9 @@ import numpy as np
 
 from .bundle import ModelBundle, bundle_root, current_version, read_bundle
 from .events import Event, EventAck, EventStore
-from .fusion import ScoredItem, drop_rows, keep_rows, mmr, top_rows, zscore
+from .fusion import NEG, ScoredItem, drop_rows, fuse, keep_rows, mmr, top_rows, zscore
 from .profile import CatalogFeatures, ProfileConfig, ProfileStore, UserProfile
+from .rerank import ItemSide
 
 
 @dataclass
@@ -78,6 +83,7 @@ class RecommendationService:
         emb = getattr(catalog, "embeddings", None)
         self.embeddings = None if emb is None else np.ascontiguousarray(emb, dtype=np.float32)
         self.features = CatalogFeatures(catalog, self.config.profile.price_bands)
+        self.item_side = ItemSide.from_features(self.features, self.embeddings)
         if self.events.known_items is None:
             self.events.known_items = self.index
         # in this process (default) or shared by every worker (profile.RedisProfileStore)
@@ -216,7 +222,8 @@ class RecommendationService:
                 retrieval[rows] = rscore
                 components["retrieval"] = _fill_nan(retrieval)
                 weights["retrieval"] = self.config.retrieval_weight
-        contrib = {name: weights[name] * zscore(s) for name, s in components.items() if weights.get(name)}
+        z = {name: zscore(s) for name, s in components.items()}
+        contrib = {name: weights[name] * z[name] for name in components if weights.get(name)}
         total = sum(contrib.values()) if contrib else np.zeros(self.n, np.float32)
         scores = np.asarray(total, dtype=np.float32)
         if candidates is not None:
@@ -227,6 +234,16 @@ class RecommendationService:
             scores = np.where(self.features.filter_mask(filters), scores, -np.inf).astype(np.float32)
         if diversity == 0.0 and not len(hist):
             diversity = self.config.anonymous_diversity
+        rr = bundle.reranker if bundle is not None else None
+        if (rr is not None and candidates is None and len(hist) >= self.config.cold_start_events
+                and all(c in z for c in rr.components)):
+            # the re-ranker's own fusion (the bundle's weights, as trained) picks its pool
+            base = np.where(np.isfinite(scores), fuse({c: z[c] for c in rr.components}, rr.weights, normalise=False),
+                            NEG).astype(np.float32)
+            depth = max(rr.config.depth, k * self.config.mmr_pool if diversity > 0 else k)
+            cand, pred = rr.rerank(z, base, hist, self.item_side, depth)
+            scores = np.full(self.n, NEG, dtype=np.float32)
+            scores[cand] = pred
         pool = top_rows(scores, k * self.config.mmr_pool if diversity > 0 else k)
         if diversity > 0 and pool.size:
             vectors = self.embeddings if self.embeddings is not None else self._cooccurrence_vectors(bundle)
@@ -278,7 +295,8 @@ class RecommendationService:
                 weights["affinity"] = self.config.affinity_weight
         else:
             weights = {"pop": 1.0}
-        comps = {k: v for k, v in comps.items() if weights.get(k)}
+        keep = set(bundle.reranker.components) if bundle is not None and bundle.reranker is not None else set()
+        comps = {k: v for k, v in comps.items() if weights.get(k) or k in keep}
         if not comps:  # e.g. every fitted weight on a model that cannot score this user
             comps, weights = {"pop": self._pop_scores(bundle)}, {"pop": 1.0}
         return comps, weights

@@ -19,6 +19,8 @@ from .data import Interactions, interactions_from_rows
 from .fusion import build_pool, fit_weights, merge_pools
 from .metrics import hit_rate_at_k, ndcg_at_k, target_ranks
 from .popularity import Popularity, PopularityConfig
+from .profile import CatalogFeatures
+from .rerank import ItemSide, RerankConfig, fit_reranker
 from .sequential import SASRec, SASRecConfig
 
 MODEL_NAMES = ("pop", "itemknn", "als", "content", "sasrec")
@@ -40,6 +42,9 @@ class TrainConfig:
     fusion_users: int = 6000
     # Candidates per component and user in the fusion pool.
     fusion_depth: int = 50
+    # Fit the re-ranker over the fusion's top candidates (rerank.py) on the same validation users.
+    fit_rerank: bool = True
+    rerank: RerankConfig = field(default_factory=RerankConfig)
     # After validation, refit the cheap models (pop, itemknn, als) on all events, held-out last
     # items included (the sequential model keeps its early-stopped weights).
     refit_full: bool = True
@@ -183,6 +188,15 @@ def train_all(catalog, events, models_dir: Path | str, config: TrainConfig | Non
         say(f"train: fitting fusion weights on {idx.size:,} validation users ...")
         weights, fusion_ndcg = fit_fusion(models, [hist[i] for i in idx], targets[idx], [hist_w[i] for i in idx],
                                           depth=config.fusion_depth, progress=say)
+    reranker, rerank_note = None, "not fitted (needs the fitted fusion)"
+    if config.fit_rerank and fusion_ndcg is not None:
+        say(f"train: fitting the re-ranker on {idx.size:,} validation users ...")
+        h_fit, w_fit = [hist[i] for i in idx], [hist_w[i] for i in idx]
+        reranker, rerank_note = fit_reranker(
+            lambda sl: score_all(models, h_fit[sl], w_fit[sl]), weights, h_fit, targets[idx],
+            ItemSide.from_features(CatalogFeatures(catalog), embeddings), config.rerank, progress=say)
+        if reranker is None:
+            say("train: re-ranker " + rerank_note)
     if config.refit_full:
         for name in ("pop", "itemknn", "als"):
             if name in models:
@@ -192,10 +206,11 @@ def train_all(catalog, events, models_dir: Path | str, config: TrainConfig | Non
     manifest = {
         "catalog": catalog.name, "n_users": data.n_users, "n_items": data.n_items, "n_events": data.n_events,
         "trained_at": time.time(), "config": _jsonable(asdict(config)), "validation": report_models,
-        "fusion_val_ndcg@10": fusion_ndcg,
+        "fusion_val_ndcg@10": fusion_ndcg, "rerank": reranker.info if reranker is not None else rerank_note,
     }
     root = bundle_root(models_dir, catalog.name)
-    path = write_bundle(root, ModelBundle(models, weights, list(catalog.ids), manifest), keep=config.keep_versions)
+    path = write_bundle(root, ModelBundle(models, weights, list(catalog.ids), manifest, reranker=reranker),
+                        keep=config.keep_versions)
     secs = time.time() - t0
     say(f"train: saved {path} in {secs:.0f}s; fusion weights " + ", ".join(f"{k}={v:g}" for k, v in weights.items()))
     return TrainReport(path.name, str(path), data.n_users, data.n_items, data.n_events, skipped, report_models,

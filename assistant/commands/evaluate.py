@@ -1,6 +1,6 @@
 """`shopassist eval`: offline leave-one-out evaluation, full ranking over all items.
 
-    shopassist eval --sequences FILE [--items FILE [--item-meta FILE]] [--models pop,itemknn,als,content,sasrec,sasrec_ids,fusion]
+    shopassist eval --sequences FILE [--items FILE [--item-meta FILE]] [--models pop,itemknn,als,content,sasrec,sasrec_ids,fusion,rerank]
                     [--k 5,10,20] [--json OUT] [--max-minutes 12] [--epochs N] [--seed 42] [--seeds N]
 
 FILE: one user a line, `<user> <item> <item> ...` in time order (gzip ok). --items: `id<TAB>title`
@@ -45,7 +45,7 @@ def register(subparsers) -> None:
                    help="`id<TAB>brand<TAB>category<TAB>all_categories` file with a header: brand and category "
                         "join the titles in the embedded product text (as the demo import does); needs --items")
     p.add_argument("--models", type=_csv(str), default=None,
-                   help="comma-separated: pop,itemknn,als,content,sasrec,sasrec_ids,fusion (default all; "
+                   help="comma-separated: pop,itemknn,als,content,sasrec,sasrec_ids,fusion,rerank (default all; "
                         "sasrec_ids = the ids-only SASRec-CE baseline)")
     p.add_argument("--k", type=_csv(int), default=(5, 10, 20), help="cut-offs, e.g. 5,10,20 (default)")
     p.add_argument("--json", metavar="OUT", help="write the full report as JSON to OUT")

@@ -12,6 +12,7 @@ import statistics
 
 from ranking.evaluate import BASELINE, EvalConfig, format_table, run_evaluation
 from ranking.sequential import SASRecConfig
+from ranking.rerank import RerankConfig
 from ranking.train import TrainConfig
 
 TINY_SASREC = SASRecConfig(d_model=16, n_heads=1, n_layers=1, dropout=0.1, attn_dropout=0.0, lr=5e-3,
@@ -174,3 +175,36 @@ def test_single_seed_reports_merge_into_the_same_report_as_seeds_n(files, tmp_pa
         assert merged["models"][name]["test_std"] == both["models"][name]["test_std"], name
     with pytest.raises(ValueError, match="seed 7 twice"):
         merge_reports([one[0], one[0]])
+
+
+def test_the_reranker_is_fitted_on_validation_and_ranks_only_within_the_fusions_pool(tmp_path):
+    ids = [f"i{i}" for i in range(N_ITEMS)]
+    data = checkerboard_interactions(users_per_group=150, length=8)
+    rng = np.random.default_rng(0)   # a third of the events are off the walk: the fusion misses some targets
+    seqs = [[int(rng.integers(N_ITEMS)) if rng.random() < 0.33 else int(r) for r in s] for s in data.sequences]
+    seq = tmp_path / "seq.txt"
+    seq.write_text("".join(f"u{u} " + " ".join(ids[r] for r in s) + "\n" for u, s in enumerate(seqs)))
+    items = tmp_path / "items.tsv"
+    items.write_text("".join(f"{ids[i]}\t{make_product(i).title}\n" for i in range(N_ITEMS)))
+    cfg = EvalConfig(models=("pop", "itemknn", "als", "content", "fusion", "rerank"), embedder="hashing",
+                     embed_cache=tmp_path / "cache",
+                     train=TrainConfig(rerank=RerankConfig(depth=5, min_users=50, min_data_in_leaf=20)))
+    runs = []
+    report = run_evaluation(seq, items, cfg, progress=None, keep_runs=runs)
+    entry = report["models"]["rerank"]
+    assert entry["trees"] >= 1 and entry["train_seconds"] >= 0
+    assert report["notes"]["rerank"].startswith("LightGBM lambdarank over the fusion's top 5")
+    rerank, fusion = runs[0].test_ranks["rerank"], runs[0].test_ranks["fusion"]
+    outside = fusion >= 5
+    assert outside.any() and (~outside).any()
+    assert (rerank[outside] == fusion[outside]).all()   # below the pool the fusion's rank holds
+    assert (rerank[~outside] < 5).all()                 # inside it, a re-ordering of the pool
+    assert runs[0].reranker.config.depth == 5 and runs[0].reranker.config.seed == 42
+
+
+def test_the_reranker_is_skipped_with_a_note_on_too_little_data(files, tmp_path):
+    seq, items = files
+    cfg = EvalConfig(models=("pop", "itemknn", "fusion", "rerank"), embedder="hashing", embed_cache=tmp_path / "c")
+    report = run_evaluation(seq, items, cfg, progress=None)
+    assert "rerank" not in report["models"]
+    assert report["notes"]["rerank"].startswith("skipped:") and "needs 100" in report["notes"]["rerank"]
