@@ -30,6 +30,10 @@ class Recommender(ABC):
 
     name: str = "base"
     n_items: int = 0
+    # True when live scoring is a native forward pass that releases the GIL for most of its time
+    # (a torch network): the live service then scores it in a worker thread while the other
+    # components are computed.
+    parallel_live: bool = False
 
     @abstractmethod
     def fit(self, interactions: Interactions) -> "Recommender":

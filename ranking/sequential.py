@@ -185,6 +185,7 @@ class SASRec(Recommender):
     """Causal-transformer next-item model over item ids (see module docstring)."""
 
     name = "sasrec"
+    parallel_live = True   # torch kernels run without the GIL: scored beside the numpy models
 
     def __init__(self, config: SASRecConfig | None = None, text_embeddings: np.ndarray | None = None, **kwargs):
         self.config = config or SASRecConfig(**kwargs)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +63,9 @@ class ServiceConfig:
     # co-occurrence, its embedding cosine with the product is at least support_cosine.
     support_share: float = 0.4
     support_cosine: float = 0.5
+    # Score models marked parallel_live (SASRec) in a worker thread while the other components
+    # are computed (two cores: the forward pass overlaps ALS / item-kNN / content).
+    parallel_models: bool = True
 
     def __post_init__(self) -> None:
         if self.profile is None:
@@ -93,6 +97,8 @@ class RecommendationService:
         self._version: str | None = None
         self._maps: tuple[np.ndarray | None, np.ndarray | None] = (None, None)
         self._fallback_pop: np.ndarray | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
         self.reload()
 
     # Models --------------------------------------------------------------------------------
@@ -268,18 +274,17 @@ class RecommendationService:
             weights.setdefault("pop", 1.0)
         if len(hist):
             mh, mw = (hist, hw) if to_model is None else _map_history(hist, hw, to_model)
-            for name, model in models.items():
-                if name in ("pop", "content") or not len(mh):
-                    continue   # popularity is the floor above; content reads the profile's interest below
-                # every model alike: its fold-in state is cached per user until the next event, and
-                # keyed on the bundle version, so a swapped-in model never meets another model's state
-                cached = profile.cache.get(name) if profile else None
-                state = cached[1] if cached is not None and cached[0] == bundle.version else None
-                if state is None:
-                    state = model.fold_in(mh, mw)
-                    if profile is not None and state is not None:
-                        profile.cache[name] = (bundle.version, state)
-                comps[name] = self._to_catalog(model.score_live(mh, mw, state), to_model)
+            live = [(n, m) for n, m in models.items() if n not in ("pop", "content") and len(mh)]
+            # popularity is the floor above; content reads the profile's interest below
+            late = {}
+            if self.config.parallel_models and any(m.parallel_live for _, m in live) and len(live) > 1:
+                late = {n: self._workers().submit(_score_live, m, mh, mw, self._cached(profile, n, bundle))
+                        for n, m in live if m.parallel_live}
+            for name, model in live:
+                if name not in late:
+                    state, scores = _score_live(model, mh, mw, self._cached(profile, name, bundle))
+                    self._cache(profile, name, bundle, state)
+                    comps[name] = self._to_catalog(scores, to_model)
             interest = profile.interest_unit() if profile else None
             if interest is not None and self.embeddings is not None:
                 comps["content"] = self.embeddings @ interest
@@ -293,6 +298,11 @@ class RecommendationService:
             if aff is not None and self.config.affinity_weight:
                 comps["affinity"] = aff
                 weights["affinity"] = self.config.affinity_weight
+            for name, future in late.items():
+                state, scores = future.result()
+                self._cache(profile, name, bundle, state)
+                comps[name] = self._to_catalog(scores, to_model)
+            comps = {n: comps[n] for n in ["pop", *(n for n, _ in live), "content", "affinity"] if n in comps}
         else:
             weights = {"pop": 1.0}
         keep = set(bundle.reranker.components) if bundle is not None and bundle.reranker is not None else set()
@@ -300,6 +310,25 @@ class RecommendationService:
         if not comps:  # e.g. every fitted weight on a model that cannot score this user
             comps, weights = {"pop": self._pop_scores(bundle)}, {"pop": 1.0}
         return comps, weights
+
+    @staticmethod
+    def _cached(profile, name, bundle):
+        """The model's fold-in state for this user, when cached for this bundle version (every model
+        alike: cached per user until the next event, keyed on the bundle version, so a swapped-in
+        model never meets another model's state)."""
+        cached = profile.cache.get(name) if profile else None
+        return cached[1] if cached is not None and cached[0] == bundle.version else None
+
+    @staticmethod
+    def _cache(profile, name, bundle, state) -> None:
+        if profile is not None and state is not None:
+            profile.cache[name] = (bundle.version, state)
+
+    def _workers(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="live-model")
+            return self._pool
 
     def _pop_scores(self, bundle) -> np.ndarray:
         if bundle is not None and "pop" in bundle.models:
@@ -414,6 +443,13 @@ class _SparseRows:
 
     def __getitem__(self, rows):
         return self.m[rows].toarray()
+
+
+def _score_live(model, history, weights, state):
+    """(fold-in state, live scores) of one model; state: the cached one or None (fold in now)."""
+    if state is None:
+        state = model.fold_in(history, weights)
+    return state, model.score_live(history, weights, state)
 
 
 def _fill_nan(x: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from rk_fixtures import GROUP, load_checkerboard_events
 from ranking.bundle import bundle_root, current_version
 from ranking.events import EventStore
 from ranking.sequential import SASRecConfig
-from ranking.service import RecommendationService
+from ranking.service import RecommendationService, ServiceConfig
 from ranking.train import FAST_MODELS, TrainConfig, train_all
 
 FAST = TrainConfig(models=FAST_MODELS)
@@ -209,6 +209,13 @@ def test_train_all_with_sasrec_and_real_catalog_class(tmp_path, embeddings):
     top = service.recommend("mo", k=3)
     assert "sasrec" in top[0].components or report.weights.get("sasrec", 0) == 0
     assert all(int(t.item_id[1:]) < GROUP for t in top)
+    # SASRec scored in a worker thread beside the numpy models gives exactly the serial answer
+    serial = RecommendationService(catalog, store, tmp_path / "models", ServiceConfig(parallel_models=False))
+    for r in (6, 7):
+        service.record({"user_id": "mo", "item_id": f"p{r}", "type": "view"})
+        got = [i.to_dict() for i in service.recommend("mo", k=8)]
+        assert got == [i.to_dict() for i in serial.recommend("mo", k=8)]
+    assert service._pool is not None and serial._pool is None
     store.close()
 
 
