@@ -82,7 +82,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="full-ranking leave-one-out evaluation -> JSON + markdown")
     ap.add_argument("--sequences", help="`user item item ...` file")
     ap.add_argument("--items", help="`id<TAB>title` file (content model, SASRec text features)")
-    ap.add_argument("--models", default="pop,itemknn,als,content,sasrec,sasrec_ids,fusion")
+    ap.add_argument("--models", default="pop,itemknn,als,content,sasrec,sasrec_ids,fusion,rerank")
     ap.add_argument("--json", help="write the report here")
     ap.add_argument("--item-meta", help="`id<TAB>brand<TAB>category<TAB>all_categories` file (product text)")
     ap.add_argument("--max-minutes", type=float, default=12.0, help="budget of each SASRec (default 12)")
