@@ -45,7 +45,7 @@ from .data import LOOSplit, Interactions, interactions_from_sequences, leave_one
 from .fusion import build_pool, fit_weights, fuse, merge_pools, zscore
 from .metrics import coverage, hit_rate_at_k, intra_list_diversity, ndcg_at_k, novelty, target_ranks, top_k
 from .profile import CatalogFeatures
-from .rerank import ItemSide, batch_pools, fit_reranker
+from .rerank import ItemSide, Reranker, batch_pools, fit_reranker
 from .sequential import SASRec
 from .train import MODEL_NAMES, TrainConfig, fit_model, make_model
 
@@ -208,7 +208,7 @@ class SeedRun:
     test_ranks: dict[str, np.ndarray]
     entries: dict[str, dict]  # name -> report entry (test / valid metrics, train seconds, ...)
     prep: Prepared  # the data and split it was fitted and scored on
-    reranker: object | None = None  # rerank.Reranker fitted on validation (None: not requested / too little data)
+    reranker: Reranker | None = None  # fitted on validation (None: not requested / too little data)
 
 
 def prepare(sequences: Path | str, items: Path | str | None, config: EvalConfig, say,
@@ -309,13 +309,12 @@ def run_seed(prep: Prepared, config: EvalConfig, seed: int, say) -> SeedRun:
     for s in range(0, len(t_tgt), config.batch_size):
         h, tg = t_hist[s : s + config.batch_size], t_tgt[s : s + config.batch_size]
         comps = {name: m.score_batch(h) for name, m in models.items()}
-        if weights:
-            z = {n: zscore(comps[n]) for n in fused}
+        if weights:   # z-scores of the weighted components (and, for the re-ranker, of all of them)
+            z = {n: zscore(comps[n]) for n in fused if reranker is not None or weights.get(n)}
             comps["fusion"] = fuse(z, weights, normalise=False)
         for name in names:
             if name == "rerank":
-                r, top = _reranked(reranker, z, weights, comps["fusion"], h, tg, prep.item_side,
-                                   reranker.config.depth)
+                r, top = _reranked(reranker, z, comps["fusion"], h, tg, prep.item_side, reranker.config.depth)
                 test_ranks[name].append(r)
                 tops[name].append(top)
                 continue
@@ -359,13 +358,13 @@ def run_seed(prep: Prepared, config: EvalConfig, seed: int, say) -> SeedRun:
     return SeedRun(seed, models, weights, ranks, entries, prep, reranker)
 
 
-def _reranked(reranker, z, weights, fused, histories, targets, items, depth) -> tuple[np.ndarray, np.ndarray]:
+def _reranked(reranker, z, fused, histories, targets, items, depth) -> tuple[np.ndarray, np.ndarray]:
     """Full-ranking test ranks and top 10 of the re-ranked fusion for one batch: a target in the
     pool ranks among the pool by the re-ranker's score (ties against it); outside it, the pool
     stays above it and its linear-fusion rank (>= depth) holds. A pool shorter than 10 (a tiny
     catalogue) is completed in the fusion's order, as top_k completes a list."""
     kk = min(10, fused.shape[1])
-    pools = batch_pools(z, weights, reranker.components, histories, targets, items, depth)
+    pools = batch_pools(z, fused, reranker.components, histories, targets, items, depth)
     pred = reranker.predict(np.concatenate([f for _, f, _ in pools])) if pools else np.zeros(0)
     ranks, tops, at = [], [], 0
     for (pool, _feats, linear), t in zip(pools, targets):

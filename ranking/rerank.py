@@ -70,9 +70,10 @@ class ItemSide:
         self.brand = np.asarray(brand, dtype=np.int64)
         self.category = np.asarray(category, dtype=np.int64)
         self.parent = np.asarray(parent, dtype=np.int64)
-        if embeddings is not None:
+        if embeddings is not None:   # catalog / embedder vectors are unit already: no second copy then
             e = np.asarray(embeddings, dtype=np.float32)
-            embeddings = e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
+            norms = np.linalg.norm(e, axis=1, keepdims=True)
+            embeddings = e if np.allclose(norms, 1.0, atol=1e-3) else e / np.maximum(norms, 1e-12)
         self.embeddings = embeddings
 
     @classmethod
@@ -117,6 +118,13 @@ def candidate_features(z: Sequence[np.ndarray], fused: np.ndarray, pool: np.ndar
     return np.stack([np.asarray(c, dtype=np.float32) for c in cols], axis=1)
 
 
+def pool_features(z: Sequence[np.ndarray], scores: np.ndarray, history: np.ndarray, items: ItemSide,
+                  depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """One shopper's pool (the top `depth` finite rows of `scores`, best first) and its features."""
+    pool = top_rows(scores, depth)
+    return pool, candidate_features(z, scores, pool, history, items)
+
+
 class Reranker:
     """A fitted LightGBM lambdarank model over the fusion's top candidates."""
 
@@ -141,11 +149,8 @@ class Reranker:
                depth: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """One shopper: (pool rows, re-ranker scores) for the top `depth` finite rows of `scores`
         (the fused scores after exclusions and filters; best first). z: component -> z-scores."""
-        s = np.asarray(scores)
-        pool = top_rows(s, depth or self.config.depth)
-        if not pool.size:
-            return pool, np.zeros(0)
-        feats = candidate_features([z[c] for c in self.components], s, pool, history, items)
+        pool, feats = pool_features([z[c] for c in self.components], np.asarray(scores), history, items,
+                                    depth or self.config.depth)
         return pool, self.predict(feats)
 
     # Persistence ---------------------------------------------------------------------------
@@ -166,20 +171,19 @@ class Reranker:
 
 
 # Offline: pools from batches of shoppers -----------------------------------------------------
-def batch_pools(z: Mapping[str, np.ndarray], weights: Mapping[str, float], components: Sequence[str],
+def batch_pools(z: Mapping[str, np.ndarray], fused: np.ndarray, components: Sequence[str],
                 histories: Sequence[Sequence[int]], targets: np.ndarray | None, items: ItemSide, depth: int):
-    """For a batch (z: component -> (B, n_items) z-scores): per shopper the fused scores with the
-    earlier history removed (the target never), its pool (top `depth`, best first), the features,
-    and the target's 0-based linear rank (pessimistic ties; None without targets)."""
-    fused = fuse({c: z[c] for c in components}, weights, normalise=False)
+    """For a batch (z: component -> (B, n_items) z-scores; fused: (B, n_items), their fusion with the
+    re-ranker's weights): per shopper its pool (the top `depth` of the fused scores with the earlier
+    history removed, the target never; best first), the features, and the target's 0-based linear
+    rank (pessimistic ties; None without targets)."""
     out = []
     for b, hist in enumerate(histories):
         f = np.array(fused[b], dtype=np.float32, copy=True)
         h = np.asarray(hist, dtype=np.int64)
         ex = h if targets is None else h[h != targets[b]]
         f[ex] = NEG
-        pool = top_rows(f, depth)
-        feats = candidate_features([z[c][b] for c in components], f, pool, h, items)
+        pool, feats = pool_features([z[c][b] for c in components], f, h, items, depth)
         rank = None if targets is None else int((f >= f[targets[b]]).sum() - 1)
         out.append((pool, feats, rank))
     return out
@@ -200,9 +204,10 @@ def fit_reranker(score_batch: Callable[[slice], Mapping[str, np.ndarray]],
     for s in range(0, len(targets), batch):
         h, tg = histories[s : s + batch], np.asarray(targets[s : s + batch])
         raw = score_batch(slice(s, s + batch))
-        components = components or [c for c in raw]
+        components = components or list(raw)
         z = {c: zscore(raw[c]) for c in components}
-        for (pool, feats, _rank), t in zip(batch_pools(z, weights, components, h, tg, items, config.depth), tg):
+        fused = fuse(z, weights, normalise=False)
+        for (pool, feats, _rank), t in zip(batch_pools(z, fused, components, h, tg, items, config.depth), tg):
             label = (pool == t).astype(np.int32)
             if label.any():   # a pool without the target gives lambdarank no gradient
                 X.append(feats); y.append(label); groups.append(len(pool))  # noqa: E702

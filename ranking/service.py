@@ -281,10 +281,12 @@ class RecommendationService:
                 late = {n: self._workers().submit(_score_live, m, mh, mw, self._cached(profile, n, bundle))
                         for n, m in live if m.parallel_live}
             for name, model in live:
-                if name not in late:
-                    state, scores = _score_live(model, mh, mw, self._cached(profile, name, bundle))
-                    self._cache(profile, name, bundle, state)
-                    comps[name] = self._to_catalog(scores, to_model)
+                if name in late:
+                    comps[name] = None   # its place in the order (the fused sum adds in this order)
+                    continue
+                state, scores = _score_live(model, mh, mw, self._cached(profile, name, bundle))
+                self._cache(profile, name, bundle, state)
+                comps[name] = self._to_catalog(scores, to_model)
             interest = profile.interest_unit() if profile else None
             if interest is not None and self.embeddings is not None:
                 comps["content"] = self.embeddings @ interest
@@ -302,7 +304,6 @@ class RecommendationService:
                 state, scores = future.result()
                 self._cache(profile, name, bundle, state)
                 comps[name] = self._to_catalog(scores, to_model)
-            comps = {n: comps[n] for n in ["pop", *(n for n, _ in live), "content", "affinity"] if n in comps}
         else:
             weights = {"pop": 1.0}
         keep = set(bundle.reranker.components) if bundle is not None and bundle.reranker is not None else set()

@@ -12,7 +12,7 @@ from rk_fixtures import GROUP, checkerboard_interactions, load_checkerboard_even
 
 from ranking.bundle import ModelBundle, bundle_root, read_bundle, write_bundle
 from ranking.events import EventStore
-from ranking.fusion import zscore
+from ranking.fusion import fuse, zscore
 from ranking.metrics import ndcg_at_k
 from ranking.profile import CatalogFeatures
 from ranking.rerank import CONTEXT_FEATURES, ItemSide, Reranker, RerankConfig, batch_pools, candidate_features, fit_reranker
@@ -79,7 +79,8 @@ def test_the_reranker_learns_what_the_linear_fusion_cannot_and_is_scored_on_new_
     items2, hists2, targets2, comps2 = brand_world(400, seed=1)   # new shoppers, same kind of world
     z = {c: zscore(v) for c, v in comps2.items()}
     linear, reranked = [], []
-    for b, (pool, feats, rank) in enumerate(batch_pools(z, weights, rr.components, hists2, targets2, items2, 100)):
+    fused = fuse(z, weights, normalise=False)
+    for b, (pool, feats, rank) in enumerate(batch_pools(z, fused, rr.components, hists2, targets2, items2, 100)):
         p = rr.predict(feats)
         hit = np.flatnonzero(pool == targets2[b])
         linear.append(rank)
